@@ -1,0 +1,3 @@
+from lumen.cli import main
+
+main()

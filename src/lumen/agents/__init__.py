@@ -1,0 +1,1 @@
+"""The wake-up: context, prompts, decision schema."""

@@ -1,0 +1,1 @@
+"""Gated decisions: who may approve, resolving exactly once, resuming the paused run."""

@@ -1,0 +1,1 @@
+"""Questions about the ventures' history: understanding, retrieval, answers with citations."""

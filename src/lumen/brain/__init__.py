@@ -1,0 +1,1 @@
+"""The brain flywheel: outcomes, weekly synthesis per venture, platform insights, attribution."""

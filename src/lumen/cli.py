@@ -1,0 +1,468 @@
+"""The `lumen` command.
+
+Imports stay inside the commands: `lumen --help` must answer at once, and
+litellm alone takes seconds to import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _settings(*, server: bool = False, **overrides: Any):  # -> lumen.config.Settings
+    import os
+
+    from lumen.config import Settings
+    from lumen.log import configure_logging
+
+    settings = Settings()
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if updates:
+        settings = settings.model_copy(update=updates)
+    # One-shot commands print their answer; their logs stay out of the way unless asked for.
+    level = settings.log_level if server or "LUMEN_LOG_LEVEL" in os.environ else "warning"
+    configure_logging(level, settings.log_format)
+    return settings
+
+
+def _run(coro: Any) -> Any:
+    """Run a coroutine; show expected failures as one readable line, not a traceback."""
+    from lumen.errors import LumenError
+
+    try:
+        return asyncio.run(coro)
+    except LumenError as exc:
+        click.echo(f"lumen: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lumen")
+def main() -> None:
+    """Lumen: AI agents run your ventures in the background; you approve what matters, in Slack."""
+
+
+@main.command()
+@click.option("--path", type=click.Path(path_type=Path), default=Path("lumen.yml"), show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: Path, force: bool) -> None:
+    """Write a commented example lumen.yml with two ventures."""
+    from importlib.resources import files
+
+    if path.exists() and not force:
+        click.echo(f"lumen: {path} already exists; use --force to overwrite it.", err=True)
+        sys.exit(2)
+    text = files("lumen").joinpath("templates/lumen.example.yml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path}. Edit it, then run `lumen sync` (or `lumen dev` to try it locally).")
+
+
+@main.command()
+def sync() -> None:
+    """Apply lumen.yml to the database (idempotent)."""
+    settings = _settings()
+
+    async def go() -> None:
+        from lumen.config import load_config
+        from lumen.db.migrate import upgrade
+        from lumen.db.session import Database
+        from lumen.ventures.sync import sync_config
+
+        config = load_config(settings.config_path)
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db.engine)
+            async with db.transaction() as session:
+                report = await sync_config(session, config)
+        finally:
+            await db.dispose()
+        for line in report.lines():
+            click.echo(line)
+
+    _run(go())
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database (LUMEN_DATABASE_URL) to the latest schema."""
+    settings = _settings()
+
+    async def go() -> None:
+        from lumen.db.migrate import current_revision, upgrade
+        from lumen.db.session import Database
+
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database.engine, revision)
+            click.echo(f"database at revision {await current_revision(database.engine)}")
+        finally:
+            await database.dispose()
+
+    _run(go())
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Overrides LUMEN_PORT (default 3000).")
+@click.option("--host", default=None, help="Overrides LUMEN_HOST (default 0.0.0.0).")
+def serve(port: int | None, host: str | None) -> None:
+    """Run Lumen against a real Slack workspace (HTTP, or Socket Mode with SLACK_APP_TOKEN)."""
+    settings = _settings(server=True, port=port, host=host)
+    from lumen.runtime import serve as run_serve
+
+    _run(run_serve(settings))
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="The app's port (default LUMEN_PORT, 3000).")
+@click.option("--workspace-port", type=int, default=None, help="The dev workspace's port (default: the app's + 1).")
+@click.option("--socket-mode", is_flag=True, help="Connect the app over Socket Mode instead of HTTP.")
+@click.option("--no-demo", is_flag=True, help="Start without the demo ventures' history.")
+def dev(port: int | None, workspace_port: int | None, socket_mode: bool, no_demo: bool) -> None:
+    """Run Lumen with a local dev workspace and the offline model: no Slack, no LLM key."""
+    settings = _settings(server=True, port=port, host="127.0.0.1")
+    from lumen.devmode import run_dev
+
+    _run(
+        run_dev(
+            settings,
+            workspace_port=workspace_port,
+            socket_mode=socket_mode,
+            demo=not no_demo,
+        )
+    )
+
+
+@main.command()
+@click.argument("venture", required=False)
+def status(venture: str | None) -> None:
+    """What each venture is doing, as /lumen status shows it."""
+    settings = _settings()
+
+    async def go() -> None:
+        from lumen.runtime import prepare
+        from lumen.ventures.status import venture_status
+
+        services = await prepare(settings)
+        try:
+            async with services.db.sessions() as session:
+                report = await venture_status(
+                    session, venture_ref=venture, workspace_tz=services.workspace_tz
+                )
+        finally:
+            await services.db.dispose()
+        for v in report.ventures:
+            click.echo(f"{v.name} ({v.slug}) · {v.stage} · #{v.channel}")
+            click.echo(
+                f"  approvals waiting: {v.pending_approvals} · spend this month: "
+                f"${v.spend_month_usd:.2f} of ${v.budget_month_usd:.2f}"
+            )
+            for a in v.agents:
+                nxt = a.next_wake.isoformat(timespec="minutes") if a.next_wake else a.status
+                click.echo(f"  - {a.role}: {a.status}, next wake {nxt}")
+
+    _run(go())
+
+
+async def _run_here(services, run_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Claim a queued run and run it in this process; return its trail."""
+    from lumen.engine.audit import show_run
+    from lumen.engine.worker import run_now
+    from lumen.llm import Gateway
+
+    await run_now(services, Gateway.from_settings(services.settings, services.db), run_id)
+    async with services.db.sessions() as session:
+        return await show_run(session, run_id)
+
+
+@main.command()
+@click.argument("venture")
+@click.argument("role")
+@click.option("--queue", is_flag=True, help="Only queue the run for a running `lumen serve` to pick up.")
+def wake(venture: str, role: str, queue: bool) -> None:
+    """Wake an agent now, as /lumen wake does. Runs here unless --queue."""
+    settings = _settings()
+
+    async def go() -> None:
+        from lumen.agents import control
+        from lumen.runtime import prepare
+
+        services = await prepare(settings)
+        try:
+            async with services.db.transaction() as session:
+                woken = await control.wake(session, venture, role, requested_by="cli")
+            click.echo(f"queued run #{woken.run_id} for {woken.venture}/{woken.role}")
+            if not queue:
+                click.echo(await _run_here(services, woken.run_id))
+                click.echo("Slack posts are in the outbox; a running `lumen serve` delivers them.")
+        finally:
+            await services.db.dispose()
+
+    _run(go())
+
+
+def _pause_command(paused: bool):  # type: ignore[no-untyped-def]
+    verb = "pause" if paused else "resume"
+
+    @click.argument("venture")
+    @click.argument("role", required=False)
+    def command(venture: str, role: str | None) -> None:
+        settings = _settings()
+
+        async def go() -> None:
+            from lumen.agents import control
+            from lumen.runtime import prepare
+
+            services = await prepare(settings)
+            try:
+                async with services.db.transaction() as session:
+                    found, changed = await control.set_paused(session, venture, role, paused=paused, by="cli")
+            finally:
+                await services.db.dispose()
+            done = "paused" if paused else "resumed"
+            click.echo(f"{done} {found.slug}: {', '.join(changed)}" if changed else f"nothing to {verb}")
+
+        _run(go())
+
+    command.__doc__ = f"{verb.capitalize()} a venture's agents, or one of them."
+    return main.command(name=verb)(command)
+
+
+pause = _pause_command(True)
+resume = _pause_command(False)
+
+
+@main.group()
+def runs() -> None:
+    """The audit trail: every run, step by step."""
+
+
+def _with_session(work):  # type: ignore[no-untyped-def]
+    settings = _settings()
+
+    async def go():  # type: ignore[no-untyped-def]
+        from lumen.runtime import prepare
+
+        services = await prepare(settings)
+        try:
+            async with services.db.sessions() as session:
+                return await work(session)
+        finally:
+            await services.db.dispose()
+
+    return _run(go())
+
+
+@runs.command("list")
+@click.option("--venture", help="Only this venture's runs (slug).")
+@click.option("--status", help="Only runs in this status (queued, running, failed, …).")
+@click.option("--limit", type=int, default=20, show_default=True)
+def runs_list(venture: str | None, status: str | None, limit: int) -> None:
+    """The latest runs, newest first."""
+    from lumen.engine.audit import format_run_line, list_runs
+
+    rows = _with_session(lambda s: list_runs(s, venture=venture, status=status, limit=limit))
+    if not rows:
+        click.echo("no runs yet")
+    for run, who in rows:
+        click.echo(format_run_line(run, who))
+
+
+@runs.command("show")
+@click.argument("run_id", type=int)
+def runs_show(run_id: int) -> None:
+    """Every step of a run: prompt, response, tool call, cost, latency, state changes."""
+    from lumen.engine.audit import show_run
+
+    click.echo(_with_session(lambda s: show_run(s, run_id)))
+
+
+@runs.command("diff")
+@click.argument("a", type=int)
+@click.argument("b", type=int)
+def runs_diff(a: int, b: int) -> None:
+    """How two runs differed: inputs, models and decisions."""
+    from lumen.engine.audit import diff_runs
+
+    click.echo(_with_session(lambda s: diff_runs(s, a, b)))
+
+
+@runs.command("replay")
+@click.argument("run_id", type=int)
+@click.option("--model", help="Replay with this litellm model instead of the agent's tier.")
+def runs_replay(run_id: int, model: str | None) -> None:
+    """Run again from the same inputs, posting nothing to Slack."""
+    settings = _settings()
+
+    async def go() -> None:
+        from lumen.engine.audit import create_replay
+        from lumen.runtime import prepare
+
+        services = await prepare(settings)
+        try:
+            async with services.db.transaction() as session:
+                new_id = await create_replay(session, run_id, model)
+            click.echo(f"replaying run #{run_id} as run #{new_id}")
+            click.echo(await _run_here(services, new_id))
+        finally:
+            await services.db.dispose()
+
+    _run(go())
+
+
+@main.command()
+@click.argument("decision_id", type=int)
+@click.argument("verdict", type=click.Choice(["success", "failure", "mixed", "unknown"]))
+@click.option("--metric", help="What was measured, e.g. MRR.")
+@click.option("--before", type=float, help="The metric before the decision.")
+@click.option("--after", type=float, help="The metric after it.")
+@click.option("--note", help="Anything worth remembering.")
+@click.option("--by", "reported_by", default="cli", show_default=True, help="Who reports it.")
+@click.option("--replace", is_flag=True, help="Supersede an existing outcome (the old one is kept).")
+def outcome(decision_id: int, verdict: str, metric, before, after, note, reported_by: str, replace: bool) -> None:  # type: ignore[no-untyped-def]
+    """Record what a decision led to."""
+    settings = _settings()
+
+    async def go() -> None:
+        from lumen.brain.outcomes import OutcomeReport, record_outcome
+        from lumen.runtime import prepare
+
+        services = await prepare(settings)
+        try:
+            report = OutcomeReport(
+                decision_id=decision_id, verdict=verdict, metric=metric, before=before, after=after,
+                note=note, reported_by=reported_by, replace=replace,
+            )
+            async with services.db.transaction() as session:
+                recorded = await record_outcome(session, report, source="cli")
+        finally:
+            await services.db.dispose()
+        extra = f", superseding outcome #{recorded.superseded}" if recorded.superseded else ""
+        click.echo(f"recorded outcome #{recorded.outcome_id} for decision #{decision_id}{extra}")
+
+    _run(go())
+
+
+@main.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("--as-user", help="Answer as this Slack user would see it (private ventures hidden).")
+@click.option("--channel", help="Answer as if asked in this channel ID.")
+def ask(question: tuple[str, ...], as_user: str | None, channel: str | None) -> None:
+    """Ask about the ventures' history, e.g. lumen ask what did Acme try last quarter?"""
+    settings = _settings()
+
+    async def go() -> None:
+        from lumen.ask.service import answer_question
+        from lumen.runtime import prepare
+
+        services = await prepare(settings)
+        try:
+            answer = await answer_question(
+                services,
+                services.gateway,
+                " ".join(question),
+                user_id=as_user,
+                channel_id=channel,
+                operator=as_user is None and channel is None,
+            )
+        finally:
+            await services.db.dispose()
+        click.echo(_plain(answer.text))
+        if answer.cited:
+            click.echo("\ncited: " + ", ".join(f"#{i}" for i in answer.cited))
+
+    _run(go())
+
+
+def _plain(mrkdwn: str) -> str:
+    """Slack mrkdwn for a terminal: links as their labels, entities unescaped."""
+    import re
+
+    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2", mrkdwn)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@main.group()
+def brain() -> None:
+    """Ventures' brains: versioned knowledge, rebuilt weekly."""
+
+
+@brain.command("show")
+@click.argument("venture")
+@click.argument("version", type=int, required=False)
+def brain_show(venture: str, version: int | None) -> None:
+    """A venture's brain, the latest version or version N."""
+    from lumen.brain.views import brain_view
+    from lumen.slack.blocks.brain import SECTION_TITLES
+
+    view = _with_session(lambda s: brain_view(s, venture, version))
+    click.echo(f"{view.venture_name} · brain v{view.version} (latest v{view.latest_version}) · built {view.created_at:%Y-%m-%d %H:%M} UTC")
+    if view.summary:
+        click.echo(view.summary)
+    for key, title in SECTION_TITLES.items():
+        click.echo(f"\n{title}")
+        for statement in view.sections.get(key, []) or [{"text": "(nothing yet)", "decision_ids": []}]:
+            cites = ", ".join(f"#{i}" for i in statement["decision_ids"])
+            click.echo(f"  • {statement['text']}" + (f"  [{cites}]" if cites else ""))
+
+
+@brain.command("diff")
+@click.argument("venture")
+@click.argument("a", type=int)
+@click.argument("b", type=int)
+def brain_diff_command(venture: str, a: int, b: int) -> None:
+    """What changed between brain versions A and B."""
+    from lumen.brain.views import brain_diff
+
+    diff = _with_session(lambda s: brain_diff(s, venture, a, b))
+    click.echo("\n".join(diff.lines()) or f"v{a} and v{b} say the same")
+
+
+@brain.command("synthesize")
+@click.argument("venture")
+@click.option("--model", help="Use this litellm model instead of the strong tier.")
+def brain_synthesize(venture: str, model: str | None) -> None:
+    """Build the venture's next brain version now, from what happened since the last one."""
+    settings = _settings()
+
+    async def go() -> None:
+        import uuid
+
+        from lumen.agents.control import find_venture
+        from lumen.db.models import RunKind, RunTrigger
+        from lumen.engine import runs as run_queue
+        from lumen.runtime import prepare
+
+        services = await prepare(settings)
+        try:
+            async with services.db.transaction() as session:
+                found = await find_venture(session, venture)
+                run_id = await run_queue.enqueue(
+                    session,
+                    key=f"synthesis:{found.slug}:manual:{uuid.uuid4().hex}",
+                    trigger=RunTrigger.MANUAL,
+                    kind=RunKind.SYNTHESIS,
+                    venture_id=found.id,
+                    model_override=model,
+                )
+            click.echo(await _run_here(services, run_id))
+        finally:
+            await services.db.dispose()
+
+    _run(go())
+
+
+if __name__ == "__main__":
+    main()

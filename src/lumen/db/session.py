@@ -1,0 +1,110 @@
+"""Engine and sessions for SQLite (embedded default) and Postgres (several replicas)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from lumen.config import normalize_database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+WRITE = "lumen_write"
+_writing: ContextVar[bool] = ContextVar("lumen_writing", default=False)
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the write lock at BEGIN: a deferred transaction that reads and then
+    # writes fails with SQLITE_BUSY instead of waiting when another writer got in between.
+    # Readers begin deferred, so under WAL they never wait for a writer.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    url = normalize_database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, **kwargs)
+        sync_engine = engine.sync_engine
+        event.listen(sync_engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(sync_engine, "connect")
+        def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        event.listen(sync_engine, "begin", _sqlite_begin)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+class Database:
+    """One engine and its session factory. Services never commit; the edge does."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = normalize_database_url(url)
+        self.engine = create_engine(self.url, **engine_kwargs)
+        # `sessions()` is for reading; writes go through `transaction()`.
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Queueing this process's writers here is fair and
+        # immediate; left to SQLite's busy handler they sleep and retry (p99 of seconds).
+        self._writer = asyncio.Lock() if self.url.startswith("sqlite") else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one write transaction: committed on success, rolled back on error."""
+        async with self._writer_turn(), self.sessions() as session, session.begin():
+            await session.connection(execution_options={WRITE: True})
+            yield session
+
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        if self._writer is None:
+            yield
+            return
+        if _writing.get():
+            # The lock is not re-entrant: waiting here would wait for ourselves forever.
+            raise RuntimeError("a write transaction was opened inside another one")
+        async with self._writer:
+            token = _writing.set(True)
+            try:
+                yield
+            finally:
+                _writing.reset(token)
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,85 @@
+"""The gate policy: which decisions need a human, and who that human is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from lumen.config import Approvers, GatePolicyConfig, GateRule
+
+# Spends below this need no human unless the policy says otherwise.
+DEFAULT_RESOURCE_THRESHOLD_USD = Decimal("500")
+STANDARD_CATEGORIES = (
+    "pricing_change",
+    "stage_transition",
+    "customer_commitment",
+    "resource_allocation",
+    "new_dependency",
+    "security",
+)
+
+
+@dataclass(frozen=True)
+class EffectiveRule:
+    category: str
+    gated: bool
+    above_usd: Decimal | None
+    approvers: Approvers
+    quorum: int
+    expiry_hours: float
+    reminder_hours: float
+    on_expiry: Literal["reject", "escalate"]
+    backup_approvers: Approvers
+
+    def applies_to(self, amount_usd: Decimal | None) -> bool:
+        """Does a decision of this category and amount need a human?"""
+        if not self.gated:
+            return False
+        if self.above_usd is None:
+            return True
+        return amount_usd is not None and amount_usd > self.above_usd
+
+
+def effective_rules(
+    policy: GatePolicyConfig, overrides: dict[str, GateRule] | None = None
+) -> dict[str, EffectiveRule]:
+    """Merge workspace defaults, category rules and a venture's overrides, field by field."""
+    overrides = overrides or {}
+    categories = list(STANDARD_CATEGORIES)
+    categories += [c for c in policy.categories if c not in categories]
+    categories += [c for c in overrides if c not in categories]
+    rules: dict[str, EffectiveRule] = {}
+    for category in categories:
+        layers = [r for r in (policy.categories.get(category), overrides.get(category)) if r]
+
+        def pick(field: str, default):  # the last layer that sets a field wins
+            for layer in reversed(layers):
+                value = getattr(layer, field)
+                if value is not None:
+                    return value
+            return default
+
+        default_threshold = (
+            DEFAULT_RESOURCE_THRESHOLD_USD if category == "resource_allocation" else None
+        )
+        rules[category] = EffectiveRule(
+            category=category,
+            gated=pick("gated", True),
+            above_usd=pick("above_usd", default_threshold),
+            approvers=pick("approvers", policy.approvers),
+            quorum=pick("quorum", policy.quorum),
+            expiry_hours=pick("expiry_hours", policy.expiry_hours),
+            reminder_hours=pick("reminder_hours", policy.reminder_hours),
+            on_expiry=pick("on_expiry", policy.on_expiry),
+            backup_approvers=pick("backup_approvers", policy.backup_approvers),
+        )
+    return rules
+
+
+def rule_for(
+    rules: dict[str, EffectiveRule], category: str
+) -> EffectiveRule | None:
+    """The rule for a category; categories nobody declared are not gated."""
+    return rules.get(category)

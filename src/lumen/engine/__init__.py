@@ -1,0 +1,1 @@
+"""Durable work: runs with leases and fencing, the journal, the scheduler, workers, the outbox."""

@@ -1,0 +1,186 @@
+"""Runs as durable work items: enqueue once, claim with a lease, fence stale workers.
+
+A claim bumps the run's epoch. Every write a worker makes for a run first
+touches the run row `WHERE epoch = <its epoch>`; a worker whose lease was taken
+over finds no row and its transaction is rolled back (`LeaseLost`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from lumen.db.base import utcnow
+from lumen.db.models import Run, RunKind, RunStatus, RunTrigger
+from lumen.db.session import Database
+from lumen.db.upsert import insert_ignoring_conflict
+from lumen.errors import LumenError
+
+DEFAULT_LEASE = timedelta(seconds=30)
+
+
+class LeaseLost(LumenError):
+    """Another worker owns this run now; this worker must stop writing."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    run_id: int
+    epoch: int
+    owner: str
+    # How far each write under this claim pushes the lease out: the worker's lease, not a default.
+    lease: timedelta = DEFAULT_LEASE
+
+
+def wake_key(agent_ref: str, nominal: datetime) -> str:
+    """`wake:acme/ceo:2026-11-23T14:00:00+00:00`: one run per agent per nominal fire time."""
+    return f"wake:{agent_ref}:{nominal.astimezone(timezone.utc).isoformat(timespec='seconds')}"
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    trigger: RunTrigger,
+    kind: RunKind = RunKind.WAKE,
+    agent_id: int | None = None,
+    venture_id: int | None = None,
+    scheduled_for: datetime | None = None,
+    context: dict | None = None,
+    model_override: str | None = None,
+    replay_of_run_id: int | None = None,
+    side_effects: bool = True,
+) -> int | None:
+    """Insert a queued run; None if a run with this key already exists (another replica won)."""
+    values = {
+        "kind": kind,
+        "trigger": trigger,
+        "idempotency_key": key,
+        "agent_id": agent_id,
+        "venture_id": venture_id,
+        "scheduled_for": scheduled_for,
+        "status": RunStatus.QUEUED,
+        "context": context or {},
+        "model_override": model_override,
+        "replay_of_run_id": replay_of_run_id,
+        "side_effects": side_effects,
+        "epoch": 0,
+        "attempts": 0,
+        "created_at": utcnow(),
+    }
+    statement = insert_ignoring_conflict(
+        session.bind.dialect.name, Run, values, ["idempotency_key"]
+    ).returning(Run.id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def claim_next(
+    db: Database, owner: str, lease: timedelta = DEFAULT_LEASE, *, kinds: tuple[RunKind, ...] | None = None
+) -> Claim | None:
+    """Take the oldest queued run, or one whose worker's lease expired."""
+    now = utcnow()
+    # An alias, so the subquery is not correlated with the UPDATE's own rows.
+    candidate = aliased(Run)
+    claimable = select(candidate.id).where(
+        or_(
+            candidate.status == RunStatus.QUEUED,
+            (candidate.status == RunStatus.RUNNING) & (candidate.lease_expires_at < now),
+        )
+    )
+    if kinds:
+        claimable = claimable.where(candidate.kind.in_(kinds))
+    claimable = claimable.order_by(candidate.id).limit(1)
+    if db.dialect == "postgresql":
+        # Replicas skip each other's locked candidates instead of queueing behind them.
+        claimable = claimable.with_for_update(skip_locked=True)
+    async with db.transaction() as session:
+        # One statement: pick the candidate and take it, returning the new epoch.
+        row = (
+            await session.execute(
+                update(Run)
+                .where(Run.id == claimable.scalar_subquery())
+                .values(
+                    status=RunStatus.RUNNING,
+                    lease_owner=owner,
+                    lease_expires_at=now + lease,
+                    epoch=Run.epoch + 1,
+                    attempts=Run.attempts + 1,
+                    started_at=now,
+                )
+                .returning(Run.id, Run.epoch)
+            )
+        ).first()
+    if row is None:
+        return None
+    return Claim(run_id=row[0], epoch=row[1], owner=owner, lease=lease)
+
+
+async def fence(
+    session: AsyncSession, claim: Claim, lease: timedelta | None = None, **run_values: Any
+) -> None:
+    """First statement of every write a worker makes: proves it still owns the run.
+
+    `run_values` are set on the run by the same UPDATE (its cost, the versions it read).
+    """
+    result = await session.execute(
+        update(Run)
+        .where(Run.id == claim.run_id, Run.epoch == claim.epoch, Run.status == RunStatus.RUNNING)
+        .values(lease_expires_at=utcnow() + (lease or claim.lease), **run_values)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(f"run {claim.run_id}: lease lost (epoch {claim.epoch} is stale)")
+
+
+async def renew(db: Database, claim: Claim, lease: timedelta | None = None) -> None:
+    async with db.transaction() as session:
+        await fence(session, claim, lease)
+
+
+async def finish(
+    session: AsyncSession,
+    claim: Claim,
+    status: RunStatus,
+    *,
+    error: str | None = None,
+) -> None:
+    """Record the run's end, fenced: raises LeaseLost if another worker owns the run now."""
+    values: dict = {"status": status, "lease_owner": None, "lease_expires_at": None}
+    if status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED):
+        values["finished_at"] = utcnow()
+    if error is not None:
+        values["error"] = error[:4000]
+    result = await session.execute(
+        update(Run)
+        .where(Run.id == claim.run_id, Run.epoch == claim.epoch, Run.status == RunStatus.RUNNING)
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(f"run {claim.run_id}: lease lost (epoch {claim.epoch} is stale)")
+
+
+async def claim(db: Database, run_id: int, owner: str, lease: timedelta = DEFAULT_LEASE) -> Claim | None:
+    """Claim one particular queued run (the CLI runs a replay in its own process)."""
+    now = utcnow()
+    async with db.transaction() as session:
+        run = await session.get(Run, run_id, with_for_update=db.dialect == "postgresql")
+        if run is None or run.status != RunStatus.QUEUED:
+            return None
+        run.status = RunStatus.RUNNING
+        run.lease_owner = owner
+        run.lease_expires_at = now + lease
+        run.epoch += 1
+        run.attempts += 1
+        run.started_at = now
+        epoch = run.epoch
+    return Claim(run_id=run_id, epoch=epoch, owner=owner, lease=lease)
+
+
+def with_cost(output: dict[str, Any]) -> dict[str, Any]:
+    """Run values for a model step: add the step's cost to the run's."""
+    return {"cost_usd": Run.cost_usd + Decimal(output["cost_usd"])}

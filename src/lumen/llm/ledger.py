@@ -1,0 +1,175 @@
+"""The spend ledger: one `Spend` row per model call, reserved before and settled after.
+
+Budgets are enforced here, not by litellm (whose `max_budget` does not stop calls): a call
+first reserves its estimated cost, and only if the agent's month-to-date spend (settled and
+reserved) plus the estimate stays within its envelope. Concurrent reservations serialize on
+the agent row (`SELECT … FOR UPDATE` on Postgres) or on the database write lock (SQLite's
+`BEGIN IMMEDIATE`), so two calls cannot both take the last dollar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lumen.db.base import utcnow
+from lumen.db.models import Agent, Spend
+from lumen.db.session import Database
+from lumen.domain.timeranges import month_start
+from lumen.llm.costs import to_money
+from lumen.llm.errors import BudgetExceeded
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who a call is for. With an agent_id, the agent's monthly budget applies.
+
+    `budget_usd_month` overrides the agent row's `budget_usd_month`; leave it None to use the
+    row (the value synced from lumen.yml). Calls without an agent (platform synthesis, ask)
+    are recorded but not budgeted.
+    """
+
+    purpose: str = "decide"
+    run_id: int | None = None
+    agent_id: int | None = None
+    venture_id: int | None = None
+    budget_usd_month: Decimal | None = None
+
+
+def _spend_row(attribution: Attribution, model: str, **figures: Any) -> Spend:
+    return Spend(
+        run_id=attribution.run_id,
+        agent_id=attribution.agent_id,
+        venture_id=attribution.venture_id,
+        model=model[:200],
+        purpose=attribution.purpose[:48],
+        **figures,
+    )
+
+
+class SpendLedger:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def reserve(
+        self,
+        attribution: Attribution,
+        model: str,
+        estimate_usd: Decimal,
+        *,
+        now: datetime | None = None,
+    ) -> int:
+        """Insert an unsettled row holding the estimate; raise BudgetExceeded instead if over."""
+        now = now or utcnow()
+        async with self.db.transaction() as session:
+            if attribution.agent_id is not None:
+                await self._check_budget(session, attribution, model, estimate_usd, now)
+            row = _spend_row(attribution, model, cost_usd=estimate_usd, settled=False, created_at=now)
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def check(self, attribution: Attribution, model: str, estimate_usd: Decimal) -> None:
+        """The budget check alone, for a free call: nothing to reserve, but a spent envelope still stops it."""
+        if attribution.agent_id is None:
+            return
+        async with self.db.sessions() as session:
+            await self._check_budget(session, attribution, model, estimate_usd, utcnow(), lock=False)
+
+    async def record(
+        self,
+        attribution: Attribution,
+        model: str,
+        *,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost_usd: Decimal,
+        latency_ms: int,
+    ) -> int:
+        """A settled row for a call that reserved nothing (a free model)."""
+        async with self.db.transaction() as session:
+            row = _spend_row(
+                attribution,
+                model,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                cost_usd=cost_usd,
+                latency_ms=latency_ms,
+                settled=True,
+                created_at=utcnow(),
+            )
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def _check_budget(
+        self,
+        session: AsyncSession,
+        attribution: Attribution,
+        model: str,
+        estimate_usd: Decimal,
+        now: datetime,
+        *,
+        lock: bool = True,
+    ) -> None:
+        agent_id = attribution.agent_id
+        assert agent_id is not None
+        # The lock on the agent row is what serializes reservations on Postgres;
+        # SQLAlchemy leaves FOR UPDATE out on SQLite, where BEGIN IMMEDIATE already did it.
+        query = select(Agent.budget_usd_month).where(Agent.id == agent_id)
+        if lock:
+            query = query.with_for_update()
+        row_budget = (await session.execute(query)).scalar_one_or_none()
+        budget = (
+            attribution.budget_usd_month if attribution.budget_usd_month is not None else row_budget
+        )
+        if budget is None:
+            return
+        spent = await month_to_date(session, agent_id, now)
+        if spent + estimate_usd > Decimal(budget):
+            raise BudgetExceeded(agent_id, Decimal(budget), spent, estimate_usd, model)
+
+    async def settle(
+        self,
+        spend_id: int,
+        *,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost_usd: Decimal,
+        latency_ms: int,
+    ) -> None:
+        """Replace the estimate with what the call really used (0 for a failed call)."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Spend)
+                .where(Spend.id == spend_id)
+                .values(
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=completion_tokens,
+                    cost_usd=cost_usd,
+                    latency_ms=latency_ms,
+                    settled=True,
+                )
+            )
+
+    async def month_to_date(self, agent_id: int, now: datetime | None = None) -> Decimal:
+        async with self.db.sessions() as session:
+            return await month_to_date(session, agent_id, now or utcnow())
+
+
+async def month_to_date(session: AsyncSession, agent_id: int, now: datetime) -> Decimal:
+    """Settled and reserved spend of the agent since the start of the month, UTC."""
+    since = month_start(now, "UTC")
+    total = (
+        await session.execute(
+            select(func.coalesce(func.sum(Spend.cost_usd), 0)).where(
+                Spend.agent_id == agent_id, Spend.created_at >= since
+            )
+        )
+    ).scalar_one()
+    return to_money(total)

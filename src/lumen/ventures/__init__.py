@@ -1,0 +1,1 @@
+"""Ventures and their agents: applying lumen.yml, and reading their status."""

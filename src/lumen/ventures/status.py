@@ -1,0 +1,141 @@
+"""The status read model behind `/lumen status`: what each venture is doing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lumen.db.base import utcnow
+from lumen.db.models import AgentStatus
+from lumen.domain.cron import next_fire_time
+from lumen.domain.timeranges import month_start
+from lumen.errors import NotFound
+from lumen.ventures import repository
+
+
+@dataclass(frozen=True)
+class AgentLine:
+    role: str
+    status: str
+    model_tier: str
+    schedule: str
+    budget_usd_month: Decimal
+    last_wake: datetime | None
+    last_run_status: str | None
+    next_wake: datetime | None
+
+
+@dataclass(frozen=True)
+class VentureStatus:
+    slug: str
+    name: str
+    stage: str
+    channel: str
+    channel_id: str | None
+    agents: tuple[AgentLine, ...]
+    pending_approvals: int
+    spend_month_usd: Decimal
+    budget_month_usd: Decimal
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    ventures: tuple[VentureStatus, ...]
+    as_of: datetime
+    timezone: str
+
+
+async def venture_status(
+    session: AsyncSession,
+    *,
+    venture_ref: str | None = None,
+    workspace_tz: str = "UTC",
+    now: datetime | None = None,
+) -> StatusReport:
+    now = now or utcnow()
+    ventures = await repository.active_ventures(session)
+    if venture_ref:
+        found = repository.match_venture(ventures, venture_ref)
+        if found is None:
+            hint = repository.suggest_ventures(ventures, venture_ref)
+            known = ", ".join(v.slug for v in ventures) or "none yet"
+            raise NotFound(
+                f"No venture called “{venture_ref}”."
+                + (f" Did you mean {' or '.join(hint)}?" if hint else f" Known ventures: {known}.")
+            )
+        ventures = [found]
+    agent_ids = [a.id for v in ventures for a in v.agents if a.archived_at is None]
+    last = await repository.last_runs(session, agent_ids)
+    pending = await repository.pending_approval_counts(session)
+    spend = await repository.spend_since(session, month_start(now, workspace_tz))
+
+    rows = []
+    for venture in ventures:
+        lines = []
+        for agent in venture.agents:
+            if agent.archived_at is not None:
+                continue
+            run = last.get(agent.id)
+            active = agent.status == AgentStatus.ACTIVE
+            lines.append(
+                AgentLine(
+                    role=agent.role,
+                    status=agent.status.value,
+                    model_tier=agent.model_tier,
+                    schedule=agent.schedule,
+                    budget_usd_month=agent.budget_usd_month,
+                    last_wake=(run.started_at or run.created_at) if run else None,
+                    last_run_status=run.status.value if run else None,
+                    next_wake=next_fire_time(agent.schedule, venture.timezone, now)
+                    if active
+                    else None,
+                )
+            )
+        rows.append(
+            VentureStatus(
+                slug=venture.slug,
+                name=venture.name,
+                stage=venture.stage,
+                channel=venture.channel,
+                channel_id=venture.channel_id,
+                agents=tuple(lines),
+                pending_approvals=pending.get(venture.id, 0),
+                spend_month_usd=spend.get(venture.id, Decimal(0)),
+                budget_month_usd=sum((a.budget_usd_month for a in lines), Decimal(0)),
+            )
+        )
+    return StatusReport(ventures=tuple(rows), as_of=now, timezone=workspace_tz)
+
+
+class StatusCache:
+    """A second's worth of status, shared by everyone who asks in that second.
+
+    Status is read-only and the same for every viewer; a burst of `/lumen status`
+    (a team opening their day) costs one set of queries, not one per person.
+    Concurrent askers of a key that is being loaded wait for that one load.
+    """
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[str | None, str], tuple[float, asyncio.Future[StatusReport]]] = {}
+
+    async def get(
+        self, key: tuple[str | None, str], load: Callable[[], Awaitable[StatusReport]]
+    ) -> StatusReport:
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return await asyncio.shield(hit[1])
+        future = asyncio.ensure_future(load())
+        self._entries[key] = (now, future)
+        try:
+            return await asyncio.shield(future)
+        except BaseException:
+            self._entries.pop(key, None)  # a failure (or an unknown venture) is not remembered
+            raise

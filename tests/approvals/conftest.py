@@ -1,0 +1,37 @@
+"""Fixtures for the approval tests: the real stack (dev workspace + a Lumen replica over HTTP).
+
+`stack` runs on both databases (through `services`); `open_stack(config, workspace=…)` starts
+one with another lumen.yml, for the policies the demo does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import pytest
+
+from lumen.config import LumenConfig
+from lumen.devmode import DevStack, dev_stack
+from lumen.devslack import Workspace
+from lumen.services import Services
+from tests.approvals.support import FAST_RETRIES
+
+StackOpener = Callable[..., AbstractAsyncContextManager[DevStack]]
+
+
+@pytest.fixture
+def open_stack(services: Services) -> StackOpener:
+    @asynccontextmanager
+    async def open_(config: LumenConfig | None = None, *, workspace: Workspace | None = None) -> AsyncIterator[DevStack]:
+        workspace = workspace or Workspace.demo(retry_delays=FAST_RETRIES)
+        async with dev_stack(services.settings, config or services.config, workspace=workspace) as running:
+            yield running
+
+    return open_
+
+
+@pytest.fixture
+async def stack(open_stack: StackOpener) -> AsyncIterator[DevStack]:
+    async with open_stack() as running:
+        yield running

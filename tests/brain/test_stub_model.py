@@ -1,0 +1,71 @@
+"""A real model's synthesis, through litellm's OpenAI client against the local OpenAI-compatible
+stub over HTTP: the brain keeps what cites decisions the synthesis was shown, drops invented or
+foreign citations, and the call lands in the spend ledger as a synthesis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from lumen.brain.schema import WRITE_BRAIN
+from lumen.db.models import BrainVersion, Spend
+from lumen.llm import Gateway, GatewayOptions, ModelTiers
+from lumen.services import Services
+from tests.brain.conftest import START, venture_id
+from tests.brain.history import synthesise, week_end, write_history
+from tests.support.openai_stub import OpenAIStub, tool_call
+
+MODEL = "openai/lumen-stub-brain"
+
+
+@pytest.fixture
+async def stub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OpenAIStub]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-lumen-test-not-a-key")
+    server = await OpenAIStub().start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def test_stub_model_brain_keeps_only_real_citations(services: Services, stub: OpenAIStub) -> None:
+    db = services.db
+    acme = await venture_id(db, "acme")
+    history = await write_history(db, "acme", 1, 10, START)
+    foreign = (await write_history(db, "brightbox", 1, 5, START)).decisions[0]
+    win = next(d for d in history.decisions if d.verdict == "success")
+    loss = next(d for d in history.decisions if d.verdict == "failure")
+    stub.enqueue(
+        tool_call(
+            WRITE_BRAIN,
+            {
+                "worked": [
+                    {"text": "Price tests on new signups pay off.", "decision_ids": [win.id], "key": "worked:pricing_change"},
+                    {"text": "A decision the model made up.", "decision_ids": [999999]},
+                    {"text": "Another venture's decision.", "decision_ids": [foreign.id]},
+                ],
+                "failed": [{"text": "Half real, half invented.", "decision_ids": [loss.id, 888888]}],
+                "summary": "A real model's brain.",
+            },
+        )
+    )
+    gateway = Gateway(db, ModelTiers(fast=(MODEL,), strong=(MODEL,)), GatewayOptions(api_base=stub.base_url, timeout_s=5))
+    run_id = await synthesise(services, gateway, acme, week_end(START, 1))
+
+    [request] = stub.requests
+    assert request.path == "/v1/chat/completions" and request.model == "lumen-stub-brain"
+    assert [t["function"]["name"] for t in request.body["tools"]] == [WRITE_BRAIN]
+    user = request.messages[1]["content"]
+    assert f"#{win.id} [{win.category}] {win.title} — executed, outcome success" in user
+
+    async with db.sessions() as session:
+        brain = await session.scalar(select(BrainVersion).where(BrainVersion.run_id == run_id))
+        [spend] = (await session.scalars(select(Spend).where(Spend.run_id == run_id))).all()
+    assert brain is not None and (brain.version, brain.model, brain.summary) == (1, MODEL, "A real model's brain.")
+    assert [(s["text"], s["decision_ids"]) for s in brain.worked] == [("Price tests on new signups pay off.", [win.id])]
+    assert [(s["text"], s["decision_ids"]) for s in brain.failed] == [("Half real, half invented.", [loss.id])]
+    assert brain.principles == brain.open_bets == brain.questions == []
+    assert (spend.purpose, spend.model, spend.venture_id, spend.settled) == ("synthesize", MODEL, acme, True)
+    assert spend.prompt_tokens > 0 and spend.completion_tokens > 0

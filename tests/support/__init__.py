@@ -1,0 +1,1 @@
+"""Test helpers: throwaway databases, and real local servers in place of remote services."""

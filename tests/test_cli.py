@@ -1,0 +1,105 @@
+"""The `lumen` command as operators run it: a subprocess with a clean environment in an empty
+directory, so nothing from the developer's shell or checkout leaks in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+LUMEN = shutil.which("lumen", path=str(Path(sys.executable).parent))
+COMMAND = [LUMEN] if LUMEN else [sys.executable, "-m", "lumen"]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+async def lumen(cwd: Path, *args: str, **env: str) -> Result:
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(cwd),
+        "LANG": "C.UTF-8",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        **env,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        *COMMAND, *args, cwd=cwd, env=clean,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return Result(proc.returncode or 0, out.decode(), err.decode())
+
+
+async def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = await lumen(tmp_path, "--help")
+    assert result.code == 0, result.err
+    for name in ("init", "sync", "serve", "dev", "status", "db"):
+        assert name in result.out
+
+
+async def test_serve_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None:
+    result = await lumen(
+        tmp_path, "serve", "--port", "0", SLACK_BOT_TOKEN="xoxb-test",
+        LUMEN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'lumen.db'}",
+    )
+    assert result.code == 2, (result.out, result.err)
+    assert "SLACK_SIGNING_SECRET" in result.err
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "lumen.db").exists()  # refused before touching anything
+
+
+async def test_init_then_sync_applies_the_file_once(tmp_path: Path, database_url: str) -> None:
+    env = {"LUMEN_DATABASE_URL": database_url}
+    created = await lumen(tmp_path, "init", **env)
+    assert created.code == 0, created.err
+    assert (tmp_path / "lumen.yml").is_file()
+    again = await lumen(tmp_path, "init", **env)
+    assert again.code == 2 and "already exists" in again.err
+
+    first = await lumen(tmp_path, "sync", **env)
+    assert first.code == 0, first.err
+    for line in ("created venture acme", "created agent acme/ceo", "created venture brightbox"):
+        assert line in first.out.splitlines(), first.out
+    assert "nothing to change" not in first.out
+    second = await lumen(tmp_path, "sync", **env)
+    assert second.code == 0, second.err
+    assert second.out.strip().splitlines() == ["nothing to change"]
+
+
+async def test_sync_explains_a_broken_file(tmp_path: Path) -> None:
+    await lumen(tmp_path, "init")
+    config = tmp_path / "lumen.yml"
+    config.write_text(config.read_text().replace("slug: acme", "slug: Acme!", 1))
+    result = await lumen(
+        tmp_path, "sync", LUMEN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'lumen.db'}"
+    )
+    assert result.code == 2, (result.out, result.err)
+    assert "lumen.yml: ventures[0=Acme!].slug" in result.err
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("broken", "says"),
+    [
+        ("ventures: [unclosed\n", "lumen: lumen.yml:2:1: not valid YAML"),
+        ("ventures:\n  - slug: acme\n", "lumen: lumen.yml: ventures[0=acme].name: Field required"),
+    ],
+    ids=["yaml", "missing-fields"],
+)
+async def test_sync_refuses_invalid_yaml_and_missing_fields(tmp_path: Path, broken: str, says: str) -> None:
+    (tmp_path / "lumen.yml").write_text(broken)
+    result = await lumen(
+        tmp_path, "sync", LUMEN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'lumen.db'}"
+    )
+    assert result.code == 2, (result.out, result.err)
+    assert result.err.startswith(says), result.err
+    assert "Traceback" not in result.err
