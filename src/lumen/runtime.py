@@ -16,6 +16,7 @@ from aiohttp import web
 from lumen.config import LumenConfig, Settings, load_config
 from lumen.db.migrate import upgrade
 from lumen.db.session import Database
+from lumen.engine.drain import DEFAULT_GRACE_SECONDS, drain
 from lumen.errors import ConfigError
 from lumen.log import get_logger
 from lumen.services import Services
@@ -130,19 +131,24 @@ class Replica:
             self.outbox.notify()
             self.worker.notify()
 
-    async def stop(self) -> None:
-        self.scheduler.shutdown()
-        await self.worker.stop()
-        if self._outbox_task is not None:
-            self.outbox.stop()
-            self._outbox_task.cancel()
-            with suppress(asyncio.CancelledError, Exception):
-                await self._outbox_task
+    async def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
+        """Take no new work, let what is in flight finish (up to `grace` seconds), then close.
+
+        Nothing is lost if the grace runs out: runs are taken over from their journal once
+        their lease expires, and queued posts wait in the outbox for the next start.
+        """
+        await self.scheduler.stop(grace)
         if self._socket_mode is not None:
             with suppress(Exception):
                 await self._socket_mode.close_async()
         if self._runner is not None:
             await self._runner.cleanup()
+        await self.worker.stop(grace)
+        await self.services.inflight.drain(grace)
+        if self._outbox_task is not None:
+            # Last, so that posts queued by the work above get their chance to go out.
+            self.outbox.stop()
+            await drain([self._outbox_task], grace, what="outbox")
         await self.services.close()
         log.info("lumen.replica.stopped")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from lumen.approvals.directory import ApproverDirectory
 from lumen.config import LumenConfig, Settings
 from lumen.db.session import Database
+from lumen.engine.drain import InFlight
 from lumen.llm import Gateway
 from lumen.ventures.status import StatusCache
 
@@ -29,6 +30,8 @@ class Services:
     # Who may approve; a replica gives it the Slack client for groups and channels.
     directory: ApproverDirectory = field(default_factory=lambda: ApproverDirectory(None))
     status_cache: StatusCache = field(default_factory=StatusCache)
+    # Slack listener work still running after its ack; a stop waits for it.
+    inflight: InFlight = field(default_factory=InFlight)
     # Every model call goes through this one gateway (created on first use: it reads Settings).
     _gateway: Gateway | None = None
     _http: aiohttp.ClientSession | None = None

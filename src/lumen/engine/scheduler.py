@@ -12,6 +12,7 @@ latest of them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from lumen.db.models import Agent, AgentStatus, Run, RunKind, RunTrigger, Ventur
 from lumen.db.session import Database
 from lumen.domain.cron import cron_trigger
 from lumen.engine import runs
+from lumen.engine.drain import DEFAULT_GRACE_SECONDS, drain
 from lumen.log import get_logger
 
 log = get_logger(__name__)
@@ -63,6 +65,9 @@ class _FireTimeExecutor(AsyncIOExecutor):
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> Any:
         return super()._do_submit_job(_WithFireTime(job, run_times[-1]), run_times)
 
+    def running(self) -> list[asyncio.Future[Any]]:
+        return list(getattr(self, "_pending_futures", ()))
+
 
 class AgentScheduler:
     def __init__(
@@ -75,8 +80,9 @@ class AgentScheduler:
         self.db = db
         self.config = config
         self.on_enqueued = on_enqueued or (lambda: None)
+        self._executor = _FireTimeExecutor()
         self.scheduler = AsyncIOScheduler(
-            executors={"default": _FireTimeExecutor()},
+            executors={"default": self._executor},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": int(CATCH_UP_WINDOW.total_seconds())},
         )
 
@@ -85,8 +91,18 @@ class AgentScheduler:
         self.scheduler.start()
 
     def shutdown(self) -> None:
+        """Stop at once: jobs still running are cancelled (APScheduler's own shutdown)."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
+        """Fire nothing new, let running jobs finish for up to `grace` seconds, then shut down."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        await drain(self._executor.running(), grace, what="scheduled jobs")
+        self.scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler shuts down in a callback on the loop
 
     def every(self, seconds: float, job_id: str, work: Callable[[], Awaitable[object]]) -> None:
         """A periodic job (sweeps, pruning). Every replica runs it; the work must be idempotent."""

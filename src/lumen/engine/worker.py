@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.models import Agent, AgentStatus, Run, RunKind, RunStatus, Step, StepKind, Venture
 from lumen.engine import outbox, runs
+from lumen.engine.drain import DEFAULT_GRACE_SECONDS, drain
 from lumen.agents.decisions import channel_of
 from lumen.engine.journal import Journal
 from lumen.errors import LumenError
@@ -66,24 +67,29 @@ class Worker:
         self.on_outbox = on_outbox or (lambda: None)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     def notify(self) -> None:
         """A run was just queued: look now rather than at the next poll."""
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._tasks = [asyncio.create_task(self._loop(), name=f"lumen-worker-{i}") for i in range(self.concurrency)]
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError, Exception):
-                await task
+    async def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
+        """Claim nothing new and let runs in hand finish; cancel those still going after `grace`.
+
+        A cancelled run keeps its lease until it expires, then another worker takes it over
+        from its journal.
+        """
+        self._stopping = True
+        self._wake.set()
+        await drain(self._tasks, grace, what="runs")
         self._tasks = []
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             # Clear before looking, not after: a notify() that lands while we look must not be lost.
             self._wake.clear()
             try:

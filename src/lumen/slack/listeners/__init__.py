@@ -9,9 +9,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from lumen.engine.drain import InFlight
 
-def ack_first(work: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """A listener that acks at once, then does `work(body=…, client=…)`.
+
+def ack_first(work: Callable[..., Awaitable[None]], inflight: InFlight) -> Callable[..., Awaitable[None]]:
+    """A listener that acks at once, then does `work(body=…, client=…)`, tracked by `inflight`
+    so that a stop waits for it.
 
     Bolt answers Slack as soon as ack() is called and lets the listener run on, so the work
     happens after the ack in the same task. (Bolt's lazy listeners are meant for FaaS: they
@@ -24,4 +27,4 @@ def ack_first(work: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[N
         available = {"body": body, "client": client}
         await work(**{name: value for name, value in available.items() if name in wanted})
 
-    return listener
+    return inflight.track(listener)

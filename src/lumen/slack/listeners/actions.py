@@ -35,4 +35,4 @@ def register(app: AsyncApp, services: Services) -> None:
             )
         services.outbox_queued()
 
-    app.action(TRAIL_ACTION)(ack_first(post_trail))
+    app.action(TRAIL_ACTION)(ack_first(post_trail, services.inflight))

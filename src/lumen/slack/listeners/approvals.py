@@ -118,6 +118,6 @@ def register(app: AsyncApp, services: Services, directory: ApproverDirectory) ->
             return
         await ack(response_action="errors", errors={REASON_BLOCK: refusal_text(result)})
 
-    app.action(APPROVE_ACTION)(ack_first(on_approve))
-    app.action(REJECT_ACTION)(ack_first(on_reject))
-    app.view(REJECT_MODAL)(on_reject_submitted)
+    app.action(APPROVE_ACTION)(ack_first(on_approve, services.inflight))
+    app.action(REJECT_ACTION)(ack_first(on_reject, services.inflight))
+    app.view(REJECT_MODAL)(services.inflight.track(on_reject_submitted))

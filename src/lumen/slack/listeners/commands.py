@@ -200,7 +200,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def answer_through_pool(body: dict[str, Any]) -> None:
         await answer(body, responder(services, body["response_url"]))
 
-    app.command("/lumen")(ack_first(answer_through_pool))
+    app.command("/lumen")(ack_first(answer_through_pool, services.inflight))
 
 
 def responder(services: Services, url: str) -> AsyncRespond:

@@ -80,5 +80,5 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         services.outbox_queued()
 
-    app.action(RECORD_ACTION)(ack_first(open_modal))
-    app.view(OUTCOME_MODAL)(on_submit)
+    app.action(RECORD_ACTION)(ack_first(open_modal, services.inflight))
+    app.view(OUTCOME_MODAL)(services.inflight.track(on_submit))
