@@ -8,7 +8,7 @@ write lock until the process exits. Waiting first makes an ordinary stop leave n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import suppress
 from functools import wraps
 from typing import Any, ParamSpec
@@ -38,24 +38,31 @@ async def drain(tasks: Iterable[asyncio.Future[Any]], grace: float, *, what: str
 
 
 class InFlight:
-    """Tasks started by requests (Slack listeners) that a stop should wait for."""
+    """Work that requests start after answering Slack (listener work), so a stop can wait for it."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def track(self, work: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
-        """Wrap a coroutine function so each call registers the task it runs in."""
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def in_background(self, work: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, Awaitable[None]]:
+        """Wrap a listener so that it returns at once and its body runs in a tracked task."""
 
         @wraps(work)
-        async def tracked(*args: P.args, **kwargs: P.kwargs) -> None:
-            task = asyncio.current_task()
-            if task is not None:
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-            await work(*args, **kwargs)
+        async def started(*args: P.args, **kwargs: P.kwargs) -> None:
+            self.spawn(work(*args, **kwargs), name=f"lumen-listener:{work.__name__}")
 
-        return tracked
+        return started
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # Nobody awaits these tasks: say what failed rather than let asyncio mutter at exit.
+            log.error("lumen.slack.listener_failed", task=task.get_name(), exc_info=error)
 
     async def drain(self, grace: float) -> None:
-        current = asyncio.current_task()
-        await drain((t for t in self._tasks if t is not current), grace, what="slack listeners")
+        await drain(list(self._tasks), grace, what="slack listeners")

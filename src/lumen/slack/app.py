@@ -40,6 +40,9 @@ def build_slack_app(services: Services) -> AsyncApp:
         # Socket Mode carries no signatures; HTTP mode always checks them.
         request_verification_enabled=not settings.socket_mode,
         logger=logging.getLogger("lumen.bolt"),
+        # Slack gets its answer when a listener returns; listeners hand slow work to a task of
+        # their own (`ack_first`, `InFlight.in_background`), so nothing waits on Bolt's 10 ms ack poll.
+        process_before_response=True,
     )
     if services.directory.client is None:
         services.directory = ApproverDirectory(app.client)

@@ -114,10 +114,11 @@ def register(app: AsyncApp, services: Services, directory: ApproverDirectory) ->
         )
         if result.kind in ("resolved", "voted"):
             await ack()
-            await _after(result, user, meta.get("channel_id"), view.get("id", ""))
+            after = _after(result, user, meta.get("channel_id"), view.get("id", ""))
+            services.inflight.spawn(after, name="lumen-listener:rejected")
             return
         await ack(response_action="errors", errors={REASON_BLOCK: refusal_text(result)})
 
     app.action(APPROVE_ACTION)(ack_first(on_approve, services.inflight))
     app.action(REJECT_ACTION)(ack_first(on_reject, services.inflight))
-    app.view(REJECT_MODAL)(services.inflight.track(on_reject_submitted))
+    app.view(REJECT_MODAL)(on_reject_submitted)

@@ -65,12 +65,12 @@ def register(app: AsyncApp, services: Services) -> None:
     assistant = AsyncAssistant()
 
     @assistant.thread_started
-    @services.inflight.track
+    @services.inflight.in_background
     async def started(set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
         await set_suggested_prompts(prompts=SUGGESTED_PROMPTS, title="Ask Lumen about your ventures")
 
     @assistant.user_message
-    @services.inflight.track
+    @services.inflight.in_background
     async def asked(payload: dict[str, Any], set_status: AsyncSetStatus, set_title: AsyncSetTitle) -> None:
         question = question_text(payload.get("text", ""))
         await set_title(question[:80] or "A question for Lumen")

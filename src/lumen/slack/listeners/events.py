@@ -40,12 +40,12 @@ def register(app: AsyncApp, services: Services) -> None:
         )
 
     @app.event("app_mention")
-    @services.inflight.track
+    @services.inflight.in_background
     async def on_mention(event: dict[str, Any], say: AsyncSay) -> None:
         await answer(event, say)
 
     @app.event("message")
-    @services.inflight.track
+    @services.inflight.in_background
     async def on_message(event: dict[str, Any], say: AsyncSay) -> None:
         # Only direct messages from people; edits, bots and channel chatter are not for us.
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
@@ -53,7 +53,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await answer(event, say)
 
     @app.event("app_home_opened")
-    @services.inflight.track
+    @services.inflight.in_background
     async def on_home(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return

@@ -81,4 +81,4 @@ def register(app: AsyncApp, services: Services) -> None:
         services.outbox_queued()
 
     app.action(RECORD_ACTION)(ack_first(open_modal, services.inflight))
-    app.view(OUTCOME_MODAL)(services.inflight.track(on_submit))
+    app.view(OUTCOME_MODAL)(on_submit)
