@@ -42,7 +42,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
 from lumen.config import Settings, parse_config  # noqa: E402
 from lumen.db.migrate import upgrade  # noqa: E402
@@ -145,6 +145,28 @@ def instrument(worker: TimedWorker, model_s: dict[int, float]) -> contextlib.Exi
     return stack
 
 
+class RoundTrips:
+    """Statements and commits sent to the database while timing: figures that, unlike the
+    milliseconds, do not move with the machine's load."""
+
+    def __init__(self, db: Database) -> None:
+        self.statements = 0
+        self.commits = 0
+        self.engine = db.engine.sync_engine
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+
+    def _statement(self, *_: Any) -> None:
+        self.statements += 1
+
+    def _commit(self, *_: Any) -> None:
+        self.commits += 1
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
@@ -195,6 +217,7 @@ async def phase(kind: str, postgres_url: str, agents: int, concurrency: int, pro
 
                 profiler = Profiler(async_mode="enabled")
                 profiler.start()
+            trips = RoundTrips(db)
             with instrument(worker, model_s):
                 started = time.perf_counter()
                 worker.start()
@@ -202,6 +225,7 @@ async def phase(kind: str, postgres_url: str, agents: int, concurrency: int, pro
                 await asyncio.wait_for(worker.all_done.wait(), 600)
                 elapsed = time.perf_counter() - started
                 await worker.stop()
+            trips.close()
             if profiler is not None:
                 profiler.stop()
                 print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
@@ -223,6 +247,9 @@ async def phase(kind: str, postgres_url: str, agents: int, concurrency: int, pro
         "overhead_ms": summary_ms(overhead),
         "model_ms": summary_ms(list(model_s.values())),
         "run_total_ms": summary_ms(list(worker.total.values())),
+        # Including the worker's polls for work while idle, so a little above one run's own.
+        "statements_per_run": round(trips.statements / len(worker.total), 1),
+        "commits_per_run": round(trips.commits / len(worker.total), 1),
     }
 
 

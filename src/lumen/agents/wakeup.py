@@ -38,7 +38,7 @@ class WakeUp:
 
     async def execute(self) -> RunStatus:
         context = WakeContext.from_json(
-            await self.journal.step(StepKind.STATE, "context", self._context, run_values=_versions)
+            await self.journal.step(StepKind.STATE, "context", self._context, run_values=_versions, deferred=True)
         )
         proposal = await self.journal.step(
             StepKind.LLM_CALL, PROPOSE_DECISIONS, lambda: self._decide(context), run_values=runs.with_cost
@@ -75,9 +75,14 @@ class WakeUp:
                     }
                 ),
                 effect=effect,
+                # Derived from the recorded proposal alone, so safe to redo: the decisions are
+                # written with the run's end (or before the first gate), not one by one.
+                deferred=True,
             )
             if needs_human and self.run.side_effects:
                 gates.append((ordinal, recorded))
+        if gates:
+            await self.journal.flush()  # a gate looks its decision's approval up
         for ordinal, recorded in gates:
             if not await self._pass_gate(ordinal, recorded["decision_id"], proposal):
                 return RunStatus.AWAITING_APPROVAL  # paused; a resolution re-queues the run

@@ -31,14 +31,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 WRITE = "lumen_write"
+READ = "lumen_read"
 _writing: ContextVar[bool] = ContextVar("lumen_writing", default=False)
+_READ_ONLY = ("SELECT", "WITH", "PRAGMA", "EXPLAIN")
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # Writers take the write lock at BEGIN: a deferred transaction that reads and then
-    # writes fails with SQLITE_BUSY instead of waiting when another writer got in between.
-    # Readers begin deferred, so under WAL they never wait for a writer.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get(WRITE):
+        # Writers take the write lock at BEGIN: a deferred transaction that reads and then
+        # writes fails with SQLITE_BUSY instead of waiting when another writer got in between.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif not options.get(READ):
+        conn.exec_driver_sql("BEGIN")  # migrations and other raw connections
+    # Read sessions run without BEGIN: each SELECT is its own snapshot under WAL. Every
+    # statement costs a round trip to aiosqlite's thread, and BEGIN plus its end were two
+    # of the few a short read makes.
+
+
+def _sqlite_reads_only(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    options = conn.get_execution_options()
+    if options.get(READ) and not options.get(WRITE) and not statement.lstrip().upper().startswith(_READ_ONLY):
+        # Without BEGIN a write here would commit statement by statement: refuse it.
+        raise RuntimeError("a write in a read session: use Database.transaction()")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -53,6 +68,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             dbapi_connection.isolation_level = None
 
         event.listen(sync_engine, "begin", _sqlite_begin)
+        event.listen(sync_engine, "before_cursor_execute", _sqlite_reads_only)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -67,7 +83,7 @@ class Database:
         self.url = normalize_database_url(url)
         self.engine = create_engine(self.url, **engine_kwargs)
         # `sessions()` is for reading; writes go through `transaction()`.
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(self.engine.execution_options(**{READ: True}), expire_on_commit=False)
         # SQLite has one writer at a time. Queueing this process's writers here is fair and
         # immediate; left to SQLite's busy handler they sleep and retry (p99 of seconds).
         self._writer = asyncio.Lock() if self.url.startswith("sqlite") else None

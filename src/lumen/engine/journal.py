@@ -38,6 +38,15 @@ class StepResult:
 Effect = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 
 
+@dataclass
+class _Unwritten:
+    """A deferred step: its row is built after its effect ran, as the effect may add to it."""
+
+    build: Callable[[], Step]
+    effect: Effect | None
+    output: dict[str, Any]
+
+
 class Journal:
     def __init__(self, db: Database, claim: Claim, recorded: list[Step]) -> None:
         self.db = db
@@ -45,6 +54,9 @@ class Journal:
         self._recorded = {step.seq: step for step in recorded}
         self._seq = 0
         self.closing: tuple[str, dict[str, Any]] | None = None
+        # Deferred steps not yet written, and the run columns they set.
+        self._unwritten: list[_Unwritten] = []
+        self._unwritten_values: dict[str, Any] = {}
 
     @classmethod
     async def load(cls, db: Database, claim: Claim) -> Journal:
@@ -71,10 +83,17 @@ class Journal:
         effect: Effect | None = None,
         input: dict[str, Any] | None = None,
         run_values: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        deferred: bool = False,
     ) -> dict[str, Any]:
         """Run `action` once per run, ever; commit its output (and `effect`) under the fence.
 
         `run_values(output)` gives columns of the run to set in the fencing UPDATE itself.
+
+        A `deferred` step is written, effect and all, in the transaction of the next step that
+        is not, of `flush()`, or of the run's end: a transaction less per step. Only steps that
+        are cheap and safe to run again may be deferred (a read, or one derived from recorded
+        outputs): if the worker dies first, they run again on takeover, and nothing after them
+        can have been recorded.
         """
         self._seq += 1
         seq = self._seq
@@ -89,25 +108,24 @@ class Journal:
         started = time.perf_counter()
         result = await action()
         latency_ms = int((time.perf_counter() - started) * 1000)
-        async with self.db.transaction() as session:
-            await fence(session, self.claim, **(run_values(result.output) if run_values else {}))
-            # The effect goes first: it may add to the output (a decision's id, say), and a
-            # query inside it would otherwise autoflush the step without that addition.
-            if effect is not None:
-                await effect(session, result.output)
-            session.add(
-                Step(
-                    run_id=self.claim.run_id,
-                    seq=seq,
-                    kind=kind,
-                    name=name,
-                    input=input if input is not None else result.input,
-                    output=result.output,
-                    cost_usd=result.cost_usd,
-                    latency_ms=latency_ms,
-                    epoch=self.claim.epoch,
-                )
+
+        def written() -> Step:
+            return Step(
+                run_id=self.claim.run_id,
+                seq=seq,
+                kind=kind,
+                name=name,
+                input=input if input is not None else result.input,
+                output=result.output,
+                cost_usd=result.cost_usd,
+                latency_ms=latency_ms,
+                epoch=self.claim.epoch,
             )
+
+        self._unwritten.append(_Unwritten(written, effect, result.output))
+        self._unwritten_values |= run_values(result.output) if run_values else {}
+        if not deferred:
+            await self.flush()
         self._recorded[seq] = Step(seq=seq, kind=kind, name=name, output=result.output)
         return result.output
 
@@ -115,18 +133,45 @@ class Journal:
         """The closing note, written by the worker in the transaction that ends the run."""
         self.closing = (name, output)
 
-    def closing_step(self) -> Step | None:
-        if self.closing is None:
-            return None
-        name, output = self.closing
-        return Step(
-            run_id=self.claim.run_id,
-            seq=self._seq + 1,
-            kind=StepKind.STATE,
-            name=name,
-            output=output,
-            epoch=self.claim.epoch,
-        )
+    async def flush(self) -> None:
+        """Write the deferred steps now, in a fenced transaction of their own."""
+        if not self._unwritten:
+            return
+        async with self.db.transaction() as session:
+            await fence(session, self.claim, **self.unwritten_values)
+            await self.write_unwritten(session, closing=False)
+
+    @property
+    def unwritten_values(self) -> dict[str, Any]:
+        """The run columns the deferred steps set; the caller's fenced UPDATE sets them."""
+        return dict(self._unwritten_values)
+
+    async def write_unwritten(self, session: AsyncSession, *, closing: bool = True, effects: bool = True) -> None:
+        """Write the deferred steps with their effects, then (if `closing`) the closing note,
+        in the caller's transaction, which must be fenced. With `effects=False`, steps that
+        have effects are left out (a failing run records what it read, not what it would do).
+        """
+        unwritten, self._unwritten, self._unwritten_values = self._unwritten, [], {}
+        for item in unwritten:
+            if item.effect is not None:
+                if not effects:
+                    continue
+                # The effect goes first: it may add to the output (a decision's id, say), and
+                # a query inside it would otherwise autoflush the step without that addition.
+                await item.effect(session, item.output)
+            session.add(item.build())
+        if closing and self.closing is not None:
+            name, output = self.closing
+            session.add(
+                Step(
+                    run_id=self.claim.run_id,
+                    seq=self._seq + 1,
+                    kind=StepKind.STATE,
+                    name=name,
+                    output=output,
+                    epoch=self.claim.epoch,
+                )
+            )
 
     async def note(self, kind: StepKind, name: str, output: dict[str, Any]) -> dict[str, Any]:
         """A step with nothing to run: a state change or a marker in the trail."""

@@ -148,9 +148,13 @@ async def finish(
     status: RunStatus,
     *,
     error: str | None = None,
+    **run_values: Any,
 ) -> None:
-    """Record the run's end, fenced: raises LeaseLost if another worker owns the run now."""
-    values: dict = {"status": status, "lease_owner": None, "lease_expires_at": None}
+    """Record the run's end, fenced: raises LeaseLost if another worker owns the run now.
+
+    `run_values` are more columns of the run to set (those of steps written with the end).
+    """
+    values: dict = {**run_values, "status": status, "lease_owner": None, "lease_expires_at": None}
     if status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED):
         values["finished_at"] = utcnow()
     if error is not None:

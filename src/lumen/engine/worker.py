@@ -110,27 +110,30 @@ class Worker:
         """Run one claimed run to its end (or until its lease is lost)."""
         log.info("lumen.run.claimed", run_id=claim.run_id, epoch=claim.epoch, owner=claim.owner)
         renewer = asyncio.create_task(self._renew(claim))
+        journal: Journal | None = None
         try:
-            status, closing, reset_agent = await asyncio.wait_for(
-                self._execute(claim), self.run_timeout.total_seconds()
+            run, agent, venture, journal = await self._load(claim)
+            status, reset_agent = await asyncio.wait_for(
+                self._execute(journal, run, agent, venture), self.run_timeout.total_seconds()
             )
         except runs.LeaseLost:
             log.warning("lumen.run.lease_lost", run_id=claim.run_id, epoch=claim.epoch)
             return None
         except TimeoutError:
-            return await self._fail(claim, f"timed out after {int(self.run_timeout.total_seconds())} s")
+            reason = f"timed out after {int(self.run_timeout.total_seconds())} s"
+            return await self._fail(claim, reason, journal)
         except BudgetExceeded as exc:
-            return await self._fail(claim, str(exc), budget_exhausted=True)
+            return await self._fail(claim, str(exc), journal, budget_exhausted=True)
         except (LLMError, RunFailed) as exc:
-            return await self._fail(claim, str(exc))
+            return await self._fail(claim, str(exc), journal)
         except Exception as exc:
             log.exception("lumen.run.crashed", run_id=claim.run_id)
-            return await self._fail(claim, f"internal error: {type(exc).__name__}: {exc}")
+            return await self._fail(claim, f"internal error: {type(exc).__name__}: {exc}", journal)
         finally:
             renewer.cancel()
             with suppress(asyncio.CancelledError):
                 await renewer
-        await self._succeed(claim, status, closing, reset_agent)
+        await self._succeed(claim, status, journal, reset_agent)
         return status
 
     async def _renew(self, claim: runs.Claim) -> None:
@@ -144,54 +147,73 @@ class Worker:
             except Exception:
                 log.warning("lumen.run.renew_failed", run_id=claim.run_id)
 
-    async def _execute(self, claim: runs.Claim) -> tuple[RunStatus, Step | None, int | None]:
-        """Run the run's handler; returns its status, its closing note, and an agent whose
-        failure count a success should reset."""
+    async def _load(self, claim: runs.Claim) -> tuple[Run, Agent | None, Venture | None, Journal]:
+        async with self.services.db.sessions() as session:
+            # The run with its agent and venture in one query, and the journal in the same
+            # session: every statement is a round trip (to aiosqlite's thread, or the server).
+            found = (
+                await session.execute(
+                    select(Run, Agent, Venture)
+                    .outerjoin(Agent, Agent.id == Run.agent_id)
+                    .outerjoin(Venture, Venture.id == Run.venture_id)
+                    .where(Run.id == claim.run_id)
+                )
+            ).first()
+            assert found is not None
+            run, agent, venture = found
+            recorded = (await session.scalars(select(Step).where(Step.run_id == claim.run_id).order_by(Step.seq))).all()
+        return run, agent, venture, Journal(self.services.db, claim, list(recorded))
+
+    async def _execute(
+        self, journal: Journal, run: Run, agent: Agent | None, venture: Venture | None
+    ) -> tuple[RunStatus, int | None]:
+        """Run the run's handler; returns its status and an agent whose failure count a
+        success should reset."""
         from lumen.agents.wakeup import WakeUp
         from lumen.brain.platform import PlatformSynthesis
         from lumen.brain.synthesis import Synthesis
 
-        async with self.services.db.sessions() as session:
-            run = await session.get(Run, claim.run_id)
-            assert run is not None
-            agent = await session.get(Agent, run.agent_id) if run.agent_id else None
-            venture = await session.get(Venture, run.venture_id) if run.venture_id else None
-            # The journal in the same read: a session less per run (each costs ~1 ms on SQLite).
-            recorded = (await session.scalars(select(Step).where(Step.run_id == claim.run_id).order_by(Step.seq))).all()
-        journal = Journal(self.services.db, claim, list(recorded))
         if journal.replaying:
-            log.info("lumen.run.replaying", run_id=claim.run_id)
+            log.info("lumen.run.replaying", run_id=run.id)
         if run.kind == RunKind.WAKE:
             if agent is None or venture is None:
-                raise RunFailed(f"run {claim.run_id}: its agent or venture no longer exists")
+                raise RunFailed(f"run {run.id}: its agent or venture no longer exists")
             status = await WakeUp(self.services, self.gateway, journal, run, agent, venture).execute()
         elif run.kind == RunKind.SYNTHESIS:
             if venture is None:
-                raise RunFailed(f"run {claim.run_id}: its venture no longer exists")
+                raise RunFailed(f"run {run.id}: its venture no longer exists")
             status = await Synthesis(self.services, self.gateway, journal, run, venture).execute()
         else:
             status = await PlatformSynthesis(self.services, self.gateway, journal, run).execute()
-        # The closing note is written with the run's end: one transaction fewer per run.
         reset = agent.id if agent is not None and run.side_effects and agent.consecutive_failures else None
-        return status, journal.closing_step(), reset
+        return status, reset
 
     async def _succeed(
-        self, claim: runs.Claim, status: RunStatus, closing: Step | None = None, reset_agent: int | None = None
+        self, claim: runs.Claim, status: RunStatus, journal: Journal, reset_agent: int | None = None
     ) -> None:
+        # The closing note and any deferred step are written with the run's end: one
+        # transaction fewer per run.
         async with self.services.db.transaction() as session:
-            await runs.finish(session, claim, status)  # fenced: a stale worker writes nothing
-            if closing is not None:
-                session.add(closing)
+            # Fenced: a stale worker writes nothing.
+            await runs.finish(session, claim, status, **journal.unwritten_values)
+            await journal.write_unwritten(session)
             if reset_agent is not None:
                 await session.execute(update(Agent).where(Agent.id == reset_agent).values(consecutive_failures=0))
         self.on_outbox()
         log.info("lumen.run.finished", run_id=claim.run_id, status=status.value)
 
-    async def _fail(self, claim: runs.Claim, reason: str, *, budget_exhausted: bool = False) -> RunStatus | None:
+    async def _fail(
+        self, claim: runs.Claim, reason: str, journal: Journal | None, *, budget_exhausted: bool = False
+    ) -> RunStatus | None:
         log.warning("lumen.run.failed", run_id=claim.run_id, reason=reason)
         try:
             async with self.services.db.transaction() as session:
-                await runs.fence(session, claim)
+                if journal is not None:
+                    # What the run read before failing stays in its trail: it explains the failure.
+                    await runs.fence(session, claim, **journal.unwritten_values)
+                    await journal.write_unwritten(session, closing=False, effects=False)
+                else:
+                    await runs.fence(session, claim)
                 journal_seq = await _next_seq(session, claim.run_id)
                 session.add(
                     Step(

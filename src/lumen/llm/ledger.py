@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.base import utcnow
@@ -119,18 +119,22 @@ class SpendLedger:
     ) -> None:
         agent_id = attribution.agent_id
         assert agent_id is not None
-        # The lock on the agent row is what serializes reservations on Postgres;
-        # SQLAlchemy leaves FOR UPDATE out on SQLite, where BEGIN IMMEDIATE already did it.
-        query = select(Agent.budget_usd_month).where(Agent.id == agent_id)
         if lock:
-            query = query.with_for_update()
-        row_budget = (await session.execute(query)).scalar_one_or_none()
+            # The lock on the agent row is what serializes reservations on Postgres;
+            # SQLAlchemy leaves FOR UPDATE out on SQLite, where BEGIN IMMEDIATE already did it.
+            query = select(Agent.budget_usd_month).where(Agent.id == agent_id).with_for_update()
+            row_budget = (await session.execute(query)).scalar_one_or_none()
+            spent = await month_to_date(session, agent_id, now)
+        else:
+            # Nothing to serialize: the budget and the month's spend in one round trip.
+            query = select(Agent.budget_usd_month, _month_to_date_query(agent_id, now).scalar_subquery())
+            row = (await session.execute(query.where(Agent.id == agent_id))).first()
+            row_budget, spent = (row[0], to_money(row[1])) if row is not None else (None, Decimal(0))
         budget = (
             attribution.budget_usd_month if attribution.budget_usd_month is not None else row_budget
         )
         if budget is None:
             return
-        spent = await month_to_date(session, agent_id, now)
         if spent + estimate_usd > Decimal(budget):
             raise BudgetExceeded(agent_id, Decimal(budget), spent, estimate_usd, model)
 
@@ -162,14 +166,13 @@ class SpendLedger:
             return await month_to_date(session, agent_id, now or utcnow())
 
 
+def _month_to_date_query(agent_id: int, now: datetime) -> Select[tuple[Any]]:
+    since = month_start(now, "UTC")
+    return select(func.coalesce(func.sum(Spend.cost_usd), 0)).where(
+        Spend.agent_id == agent_id, Spend.created_at >= since
+    )
+
+
 async def month_to_date(session: AsyncSession, agent_id: int, now: datetime) -> Decimal:
     """Settled and reserved spend of the agent since the start of the month, UTC."""
-    since = month_start(now, "UTC")
-    total = (
-        await session.execute(
-            select(func.coalesce(func.sum(Spend.cost_usd), 0)).where(
-                Spend.agent_id == agent_id, Spend.created_at >= since
-            )
-        )
-    ).scalar_one()
-    return to_money(total)
+    return to_money((await session.execute(_month_to_date_query(agent_id, now))).scalar_one())
