@@ -10,7 +10,7 @@ from the moment the request is sent (perf_counter, all in one process):
   update: the dev workspace applies the `chat.update` that rewrites the approval message.
 
 A resume replays its journal and never calls the model (checked: one spend row per run at the end).
-The breakdown says where the time goes: the ack, Bolt starting the lazy listener, the deciding
+The breakdown says where the time goes: the ack, the listener starting its work after the ack, the deciding
 transaction (`approvals.service.resolve`), and from the decision to the claim / the update.
 
     python benchmarks/approval_resume.py [--approvals 100] [--warmup 5] [--databases sqlite,postgres]
@@ -196,7 +196,7 @@ async def _measure(url: str, tmp: Path, total: int, warmup: int) -> dict[str, An
             "click_to_update": percentiles(update),
             "breakdown": {
                 "ack (HTTP round trip)": percentiles(acks[warmup:]),
-                "click to resolve() start (ack, lazy listener start)": percentiles(
+                "click to resolve() start (ack, then the listener task)": percentiles(
                     [clock.resolve_started[g[0]] - sent[g[0]] for g in measured]
                 ),
                 "resolve() (authorise + deciding transaction)": percentiles(
