@@ -132,23 +132,35 @@ class Replica:
             self.worker.notify()
 
     async def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
-        """Take no new work, let what is in flight finish (up to `grace` seconds), then close.
+        """Take no new work, let what is in flight finish within `grace` seconds in all, then close.
 
         Nothing is lost if the grace runs out: runs are taken over from their journal once
         their lease expires, and queued posts wait in the outbox for the next start.
         """
-        await self.scheduler.stop(grace)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+
+        def left() -> float:
+            return max(0.0, deadline - loop.time())
+
         if self._socket_mode is not None:
             with suppress(Exception):
                 await self._socket_mode.close_async()
         if self._runner is not None:
-            await self._runner.cleanup()
-        await self.worker.stop(grace)
-        await self.services.inflight.drain(grace)
+            await self._runner.cleanup()  # listeners return right after their ack
+        # One deadline for all: a supervisor's SIGKILL comes a fixed time after its SIGTERM.
+        await asyncio.gather(
+            self.scheduler.stop(left()), self.worker.stop(left()), self.services.inflight.drain(left())
+        )
         if self._outbox_task is not None:
-            # Last, so that posts queued by the work above get their chance to go out.
             self.outbox.stop()
-            await drain([self._outbox_task], grace, what="outbox")
+            await drain([self._outbox_task], left(), what="outbox")
+            if left() > 0:
+                # One last pass for the posts the work above queued while the loop was leaving.
+                last = asyncio.create_task(self.outbox.dispatch_due(), name="lumen-outbox-last")
+                await drain([last], left(), what="outbox")
+                if not last.cancelled() and (error := last.exception()) is not None:
+                    log.warning("lumen.outbox.last_pass_failed", error=str(error))
         await self.services.close()
         log.info("lumen.replica.stopped")
 

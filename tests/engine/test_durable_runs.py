@@ -241,3 +241,37 @@ async def test_a_run_over_its_timeout_fails_and_stores_nothing(
     assert (await agent_of(db, "acme", "ceo")).consecutive_failures == 1
     [failed] = await all_rows(db, Step, Step.run_id == run_id, Step.name == "failed")
     assert failed.output == {"reason": "timed out after 1 s"}
+
+
+async def test_deferred_steps_are_written_with_the_next_step_and_carry_their_run_columns(services: Services) -> None:
+    db = services.db
+    run_id = await enqueue_wake(db, "acme", "ceo")
+    claim = await runs.claim_next(db, "worker-a", timedelta(seconds=30))
+    journal = await Journal.load(db, claim)
+
+    async def read() -> StepResult:
+        return StepResult(output={"brain_version": 3, "insight_version": 2})
+
+    async def post(session, output: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+        await outbox.enqueue(session, "chat.postMessage", {"channel": "#x", "text": "hi"}, dedupe_key="deferred")
+        output["posted"] = True
+
+    versions = lambda o: {"brain_version": o["brain_version"], "insight_version": o["insight_version"]}  # noqa: E731
+    await journal.step(StepKind.STATE, "context", read, run_values=versions, deferred=True)
+    await journal.step(StepKind.TOOL_CALL, "post", lambda: _result({}), effect=post, deferred=True)
+    assert await steps_of(db, run_id) == [] and await outbox_rows(db) == []
+    # A second deferred step may not set a column the first one sets: one would be lost.
+    with pytest.raises(RuntimeError, match="brain_version"):
+        await journal.step(StepKind.STATE, "again", read, run_values=versions, deferred=True)
+
+    await journal.flush()
+    steps = await steps_of(db, run_id)
+    assert [(s.seq, s.name) for s in steps] == [(1, "context"), (2, "post")]
+    assert steps[1].output == {"posted": True}  # the effect's addition is in the row
+    assert [r.dedupe_key for r in await outbox_rows(db)] == ["deferred"]
+    run = await get_run(db, run_id)
+    assert (run.brain_version, run.insight_version) == (3, 2)
+
+
+async def _result(output: dict[str, Any]) -> StepResult:
+    return StepResult(output=output)

@@ -55,6 +55,28 @@ async def test_garbage_from_the_model_fails_the_run_with_the_reason_and_stores_n
     assert len(await spend_rows(services.db)) == 3
 
 
+async def test_a_failure_writing_the_decisions_fails_the_run_and_counts_against_the_agent(
+    services: Services, stub: OpenAIStub, stub_settings: Settings, make_worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decisions are written with the run's end; an error there is a run failure like any
+    other, not a run left RUNNING for the next worker to retake forever."""
+    stub.set_default(VALID)
+
+    async def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("lumen.agents.wakeup.record_decision", broken)
+    run_id, status = await wake_and_process(services, make_worker, stub_settings)
+
+    assert status == RunStatus.FAILED
+    run = await get_run(services.db, run_id)
+    assert run.error == "internal error: RuntimeError: disk full" and run.lease_owner is None
+    # What the run read and what the model answered stay in its trail; nothing was decided.
+    assert [s.name for s in await steps_of(services.db, run_id)] == ["context", "propose_decisions", "failed"]
+    assert await count(services.db, Decision) == 0 and await count(services.db, OutboxMessage) == 0
+    assert (await agent_of(services.db, "acme", "ceo")).consecutive_failures == 1
+
+
 async def test_an_unreachable_model_fails_the_run_with_a_clear_reason(
     services: Services, stub_settings: Settings, make_worker, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,6 +45,7 @@ class _Unwritten:
     build: Callable[[], Step]
     effect: Effect | None
     output: dict[str, Any]
+    run_values: dict[str, Any]
 
 
 class Journal:
@@ -54,9 +55,8 @@ class Journal:
         self._recorded = {step.seq: step for step in recorded}
         self._seq = 0
         self.closing: tuple[str, dict[str, Any]] | None = None
-        # Deferred steps not yet written, and the run columns they set.
+        # Deferred steps not yet written.
         self._unwritten: list[_Unwritten] = []
-        self._unwritten_values: dict[str, Any] = {}
 
     @classmethod
     async def load(cls, db: Database, claim: Claim) -> Journal:
@@ -122,8 +122,11 @@ class Journal:
                 epoch=self.claim.epoch,
             )
 
-        self._unwritten.append(_Unwritten(written, effect, result.output))
-        self._unwritten_values |= run_values(result.output) if run_values else {}
+        values = run_values(result.output) if run_values else {}
+        if clash := set(values) & set(self.unwritten_values):
+            # Two UPDATE values for one column: the second would silently replace the first.
+            raise RuntimeError(f"deferred steps both set {sorted(clash)}; flush() between them")
+        self._unwritten.append(_Unwritten(written, effect, result.output, values))
         if not deferred:
             await self.flush()
         self._recorded[seq] = Step(seq=seq, kind=kind, name=name, output=result.output)
@@ -144,18 +147,28 @@ class Journal:
     @property
     def unwritten_values(self) -> dict[str, Any]:
         """The run columns the deferred steps set; the caller's fenced UPDATE sets them."""
-        return dict(self._unwritten_values)
+        return self.values_of(effects=True)
+
+    def values_of(self, *, effects: bool) -> dict[str, Any]:
+        """The run columns of the deferred steps `write_unwritten(effects=…)` would write."""
+        values: dict[str, Any] = {}
+        for item in self._unwritten:
+            if item.effect is not None and not effects:
+                break
+            values |= item.run_values
+        return values
 
     async def write_unwritten(self, session: AsyncSession, *, closing: bool = True, effects: bool = True) -> None:
         """Write the deferred steps with their effects, then (if `closing`) the closing note,
-        in the caller's transaction, which must be fenced. With `effects=False`, steps that
-        have effects are left out (a failing run records what it read, not what it would do).
+        in the caller's transaction, which must be fenced. With `effects=False`, writing stops
+        at the first step with an effect (a failing run records what it read, not what it
+        would have done).
         """
-        unwritten, self._unwritten, self._unwritten_values = self._unwritten, [], {}
+        unwritten, self._unwritten = self._unwritten, []
         for item in unwritten:
             if item.effect is not None:
                 if not effects:
-                    continue
+                    break  # and what follows it: the written steps stay a gapless prefix
                 # The effect goes first: it may add to the output (a decision's id, say), and
                 # a query inside it would otherwise autoflush the step without that addition.
                 await item.effect(session, item.output)

@@ -133,7 +133,16 @@ class Worker:
             renewer.cancel()
             with suppress(asyncio.CancelledError):
                 await renewer
-        await self._succeed(claim, status, journal, reset_agent)
+        try:
+            await self._succeed(claim, status, journal, reset_agent)
+        except runs.LeaseLost:
+            log.warning("lumen.run.lease_lost", run_id=claim.run_id, epoch=claim.epoch)
+            return None
+        except Exception as exc:
+            # The deferred steps (the decisions and their posts) are written here: a failure
+            # to write them fails the run like any other, rather than leaving it to be retaken.
+            log.exception("lumen.run.crashed", run_id=claim.run_id)
+            return await self._fail(claim, f"internal error: {type(exc).__name__}: {exc}", journal)
         return status
 
     async def _renew(self, claim: runs.Claim) -> None:
@@ -210,7 +219,7 @@ class Worker:
             async with self.services.db.transaction() as session:
                 if journal is not None:
                     # What the run read before failing stays in its trail: it explains the failure.
-                    await runs.fence(session, claim, **journal.unwritten_values)
+                    await runs.fence(session, claim, **journal.values_of(effects=False))
                     await journal.write_unwritten(session, closing=False, effects=False)
                 else:
                     await runs.fence(session, claim)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.save_thread_context.async_save_thread_context import AsyncSaveThreadContext
 from slack_bolt.context.set_status.async_set_status import AsyncSetStatus
 from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import AsyncSetSuggestedPrompts
 from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
@@ -68,6 +69,13 @@ def register(app: AsyncApp, services: Services) -> None:
     @services.inflight.in_background
     async def started(set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
         await set_suggested_prompts(prompts=SUGGESTED_PROMPTS, title="Ask Lumen about your ventures")
+
+    # Bolt's default for this event calls the Web API twice before returning, which with
+    # process_before_response would hold up Slack's answer: do the same in the background.
+    @assistant.thread_context_changed
+    @services.inflight.in_background
+    async def context_changed(save_thread_context: AsyncSaveThreadContext, payload: dict[str, Any]) -> None:
+        await save_thread_context(payload["assistant_thread"]["context"])
 
     @assistant.user_message
     @services.inflight.in_background
