@@ -176,7 +176,7 @@ async def test_after_five_hours_down_one_catch_up_run_for_the_latest_missed_hour
         job = scheduler.scheduler.get_job(f"wake:{agent.id}")
         next_run = job.next_run_time
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
 
     made = await _scheduled_runs(db, agent.id)
     assert len(made) == 2, [r.idempotency_key for r in made]  # the seed and ONE catch-up, not five
@@ -204,7 +204,7 @@ async def test_a_scheduler_up_to_date_does_not_fire_at_start(services: Services)
         await asyncio.sleep(0.3)
         job = scheduler.scheduler.get_job(f"wake:{agent.id}")
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
     assert len(await _scheduled_runs(db, agent.id)) == 1
     assert job.next_run_time.astimezone(timezone.utc) == _hour(utcnow()) + timedelta(hours=1)
 

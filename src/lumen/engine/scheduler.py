@@ -90,11 +90,6 @@ class AgentScheduler:
         await self.reload()
         self.scheduler.start()
 
-    def shutdown(self) -> None:
-        """Stop at once: jobs still running are cancelled (APScheduler's own shutdown)."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-
     async def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
         """Fire nothing new, let running jobs finish for up to `grace` seconds, then shut down."""
         if not self.scheduler.running:

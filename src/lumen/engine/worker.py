@@ -217,12 +217,10 @@ class Worker:
         log.warning("lumen.run.failed", run_id=claim.run_id, reason=reason)
         try:
             async with self.services.db.transaction() as session:
+                await runs.fence(session, claim, **(journal.values_of(effects=False) if journal else {}))
                 if journal is not None:
                     # What the run read before failing stays in its trail: it explains the failure.
-                    await runs.fence(session, claim, **journal.values_of(effects=False))
                     await journal.write_unwritten(session, closing=False, effects=False)
-                else:
-                    await runs.fence(session, claim)
                 journal_seq = await _next_seq(session, claim.run_id)
                 session.add(
                     Step(

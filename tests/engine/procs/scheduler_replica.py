@@ -46,7 +46,7 @@ async def main(url: str, agent_id: int, agent_ref: str, nominals: list[datetime]
     scheduler.scheduler.start()
     catch_up = await asyncio.wait_for(done, 20) if due else None
     fired = [await scheduler.fire(agent_id=agent_id, agent_ref=agent_ref, fire_time=t) for t in nominals]
-    scheduler.shutdown()
+    await scheduler.stop()
     await db.dispose()
     print(json.dumps({"due": due, "catch_up": catch_up, "fired": fired}), flush=True)
 
