@@ -2,7 +2,8 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
-COPY src ./src
+# The product only: the dev workspace (src/devslack, the `dev` extra) stays out of the image.
+COPY src/lumen ./src/lumen
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim

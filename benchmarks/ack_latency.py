@@ -49,8 +49,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 import lumen.devmode as devmode  # noqa: E402
-from lumen.config import Settings  # noqa: E402
-from lumen.devslack import Workspace  # noqa: E402
+from lumen.settings import Settings  # noqa: E402
+from devslack import Workspace  # noqa: E402
 
 TARGET_P99_RATIO = 1.5
 TARGET_P99_MS = 50.0
@@ -174,8 +174,8 @@ async def serve(kind: str, api_url: str, workdir: str, gc_freeze: bool) -> None:
             LUMEN_CONFIG=str(Path(workdir) / "lumen.yml"),
             LUMEN_LOG_LEVEL="warning",
         )
-        services = await prepare(settings, devmode.demo_config())
-        replica = Replica(services)
+        container = await prepare(settings, devmode.demo_config())
+        replica = Replica(container)
         timings.install(replica.web_app)
         url = await replica.start("127.0.0.1", 0)
         stop: Callable[[], Awaitable[None]] = replica.stop
@@ -239,7 +239,7 @@ def help_seconds(runs: int = 5) -> float:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    from lumen.devslack import start as start_workspace
+    from devslack import start as start_workspace
 
     levels = [int(x) for x in args.levels.split(",")]
     ws = Workspace.demo()

@@ -41,11 +41,12 @@ import yaml  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 import lumen.approvals.service as approval_service  # noqa: E402
-from lumen.agents import control  # noqa: E402
-from lumen.config import LumenConfig, Settings, parse_config  # noqa: E402
+from lumen.agents import service as agents  # noqa: E402
+from lumen.config import LumenConfig, parse_config  # noqa: E402
+from lumen.settings import Settings  # noqa: E402
 from lumen.db.models import Approval, Run, RunStatus, Spend  # noqa: E402
 from lumen.devmode import dev_stack  # noqa: E402
-from lumen.devslack import Workspace  # noqa: E402
+from devslack import Workspace  # noqa: E402
 from lumen.log import configure_logging  # noqa: E402
 from tests.support.databases import fresh_database  # noqa: E402
 
@@ -99,9 +100,9 @@ def install_hooks(stack: Any, clock: Clock) -> None:
 
     resolve = approval_service.resolve
 
-    async def timed_resolve(db: Any, directory: Any, approval_id: int, *args: Any, **kwargs: Any) -> Any:
+    async def timed_resolve(session: Any, approval_id: int, *args: Any, **kwargs: Any) -> Any:
         clock.resolve_started.setdefault(approval_id, time.perf_counter())
-        result = await resolve(db, directory, approval_id, *args, **kwargs)
+        result = await resolve(session, approval_id, *args, **kwargs)
         clock.resolved.setdefault(approval_id, time.perf_counter())
         return result
 
@@ -120,11 +121,11 @@ def install_hooks(stack: Any, clock: Clock) -> None:
 
 async def paused_gates(stack: Any, count: int) -> list[tuple[int, int, str, str]]:
     """Wake acme's CEO `count` times; wait until each has paused at its posted gate."""
-    db = stack.services.db
+    db = stack.container.db
     async with db.transaction() as session:
         for _ in range(count):
-            await control.wake(session, "acme", "ceo", requested_by="U0ALICE")
-    stack.replica.worker.notify()
+            await agents.wake(session, "acme", "ceo", requested_by="U0ALICE")
+    stack.container.signals.runs.notify()
     deadline = time.monotonic() + 120
     while True:
         async with db.sessions() as session:
@@ -154,7 +155,7 @@ async def _measure(url: str, tmp: Path, total: int, warmup: int) -> dict[str, An
     settings = Settings(LUMEN_DATABASE_URL=url, LUMEN_CONFIG=str(tmp / "lumen.yml"))
     workspace = Workspace.demo(retry_delays=(0.05, 0.05, 0.05))
     async with dev_stack(settings, config(total + 5), workspace=workspace) as stack:
-        ws, db = stack.workspace, stack.services.db
+        ws, db = stack.workspace, stack.container.db
         gates = await paused_gates(stack, total)
         clock = Clock()
         install_hooks(stack, clock)
@@ -199,7 +200,7 @@ async def _measure(url: str, tmp: Path, total: int, warmup: int) -> dict[str, An
                 "click to resolve() start (ack, then the listener task)": percentiles(
                     [clock.resolve_started[g[0]] - sent[g[0]] for g in measured]
                 ),
-                "resolve() (authorise + deciding transaction)": percentiles(
+                "resolve() (the deciding transaction)": percentiles(
                     [clock.resolved[g[0]] - clock.resolve_started[g[0]] for g in measured]
                 ),
                 "resolved to claim": percentiles([clock.claimed[g[1]] - clock.resolved[g[0]] for g in measured]),

@@ -48,7 +48,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.dialects import postgresql, sqlite  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from lumen.ask.retrieval import _filters, search  # noqa: E402
+from lumen.ask.repository import _filters, search  # noqa: E402
 from lumen.ask.understand import KnownVenture, understand  # noqa: E402
 from lumen.config import parse_config  # noqa: E402
 from lumen.db.migrate import upgrade  # noqa: E402

@@ -30,15 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
-from lumen.config import Settings, parse_config  # noqa: E402
+from lumen.config import parse_config  # noqa: E402
+from lumen.settings import Settings  # noqa: E402
 from lumen.db.migrate import upgrade  # noqa: E402
 from lumen.db.models import BrainVersion, Step  # noqa: E402
 from lumen.db.session import Database  # noqa: E402
 from lumen.domain.brain import compact  # noqa: E402
-from lumen.llm import Gateway  # noqa: E402
 from lumen.llm._litellm import litellm  # noqa: E402
 from lumen.log import configure_logging  # noqa: E402
-from lumen.services import Services  # noqa: E402
+from lumen.runtime import build_container  # noqa: E402
 from lumen.ventures.sync import sync_config  # noqa: E402
 from tests.brain.history import synthesis_spend, synthesise, week_end, write_history  # noqa: E402
 
@@ -55,8 +55,8 @@ async def measure(weeks: int, per_week: int, measured: set[int], directory: Path
     async with db.transaction() as session:
         await sync_config(session, config)
     settings = Settings(LUMEN_DATABASE_URL=url, LUMEN_CONFIG=str(directory / "lumen.yml"))
-    services = Services(settings=settings, config=config, db=db)
-    gateway = Gateway.from_settings(settings, db)
+    container = build_container(settings, config, db)
+    gateway = container.gateway
     litellm()  # import it (seconds) before timing anything, as a running replica has
     started = time.perf_counter()
     history = await write_history(db, "acme", weeks, per_week, START)
@@ -65,7 +65,7 @@ async def measure(weeks: int, per_week: int, measured: set[int], directory: Path
     all_times = []
     for week in range(1, weeks + 1):
         began = time.perf_counter()
-        run_id = await synthesise(services, gateway, history.venture_id, week_end(START, week))
+        run_id = await synthesise(container, gateway, history.venture_id, week_end(START, week))
         wall = time.perf_counter() - began
         all_times.append(wall)
         if week not in measured:
@@ -77,7 +77,7 @@ async def measure(weeks: int, per_week: int, measured: set[int], directory: Path
             brain = await session.scalar(
                 select(BrainVersion).where(BrainVersion.run_id == run_id)
             )
-        prompt = call.output["prompt"]
+        prompt = call.input["messages"]
         previous = inputs.output["previous"]
         rows[week] = {
             "prompt_tokens": spend.prompt_tokens,

@@ -44,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import yaml  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
-from lumen.config import Settings, parse_config  # noqa: E402
+from lumen.config import parse_config  # noqa: E402
+from lumen.settings import Settings  # noqa: E402
 from lumen.db.migrate import upgrade  # noqa: E402
 from lumen.db.models import Agent, Decision, Run, RunStatus, RunTrigger  # noqa: E402
 from lumen.db.session import Database  # noqa: E402
@@ -55,7 +56,7 @@ from lumen.llm import Gateway  # noqa: E402
 from lumen.llm._litellm import litellm  # noqa: E402
 from lumen.log import configure_logging  # noqa: E402
 from tests.support.databases import fresh_database  # noqa: E402
-from lumen.services import Services  # noqa: E402
+from lumen.runtime import build_container, run_handlers  # noqa: E402
 from lumen.ventures.sync import sync_config  # noqa: E402
 
 TARGET_P50_MS_SQLITE = 20.0
@@ -201,10 +202,11 @@ async def phase(kind: str, postgres_url: str, agents: int, concurrency: int, pro
                         venture_id=venture_id,
                     )
             settings = Settings(LUMEN_DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-bench")
-            services = Services(settings=settings, config=config, db=db)
+            container = build_container(settings, config, db, gateway=Gateway(db))
             worker = TimedWorker(
-                services,
-                Gateway(db),
+                db,
+                run_handlers(container),
+                container.signals,
                 expected=len(all_agents),
                 concurrency=concurrency,
                 lease=timedelta(seconds=30),
@@ -255,13 +257,14 @@ async def phase(kind: str, postgres_url: str, agents: int, concurrency: int, pro
 
 async def warm_up() -> None:
     """Import litellm and take its first-call costs (with and without tools) before timing."""
-    from lumen.agents.schema import propose_decisions_tools
+    from lumen.domain.proposals import PROPOSE_DECISIONS, ProposeDecisions
+    from lumen.llm.tools import tool_spec
 
     lm = litellm()
     for _ in range(3):
         await lm.acompletion(model="lumen-offline/playbook", messages=[{"role": "user", "content": "warm up"}])
         await lm.acompletion(
-            model="lumen-offline/playbook", messages=[{"role": "user", "content": "warm up"}], tools=propose_decisions_tools()
+            model="lumen-offline/playbook", messages=[{"role": "user", "content": "warm up"}], tools=[tool_spec(ProposeDecisions, PROPOSE_DECISIONS)]
         )
 
 

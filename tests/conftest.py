@@ -1,4 +1,4 @@
-"""Shared fixtures: both databases, lumen.yml, and Lumen's services.
+"""Shared fixtures: both databases, lumen.yml, and Lumen's container.
 
 Tests that take `db` run twice: on SQLite, and on Postgres when
 LUMEN_TEST_POSTGRES_URL is set (CI always sets it).
@@ -15,12 +15,15 @@ import pytest
 # litellm must never try the network for its cost map, in any test.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from lumen.config import LumenConfig, Settings, parse_config  # noqa: E402
+from lumen.config import LumenConfig, parse_config  # noqa: E402
 from lumen.db.migrate import upgrade  # noqa: E402
 from lumen.db.session import Database  # noqa: E402
-from lumen.services import Services  # noqa: E402
+from lumen.container import Container  # noqa: E402
+from lumen.runtime import build_container  # noqa: E402
+from lumen.settings import Settings  # noqa: E402
 from lumen.ventures.sync import sync_config  # noqa: E402
 from tests.support.databases import postgres_admin_url, postgres_database, sqlite_url  # noqa: E402
+from tests.support.openai_stub import OpenAIStub  # noqa: E402
 
 EXAMPLE_CONFIG = Path(__file__).parents[1] / "src" / "lumen" / "templates" / "lumen.example.yml"
 
@@ -48,12 +51,24 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def stub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OpenAIStub]:
+    """An OpenAI-compatible model server on a free local port (what `openai/…` models reach
+    through LUMEN_MODEL_API_BASE), with a dummy key: litellm calls no provider without one."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-lumen-test-not-a-key")
+    server = await OpenAIStub().start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
 def example_config() -> LumenConfig:
     return parse_config(EXAMPLE_CONFIG.read_text(), source=str(EXAMPLE_CONFIG))
 
 
 @pytest.fixture
-async def services(db: Database, example_config: LumenConfig, tmp_path: Path) -> Services:
+async def container(db: Database, example_config: LumenConfig, tmp_path: Path) -> Container:
     async with db.transaction() as session:
         await sync_config(session, example_config)
     settings = Settings(
@@ -62,4 +77,4 @@ async def services(db: Database, example_config: LumenConfig, tmp_path: Path) ->
         LUMEN_DATABASE_URL=db.url,
         LUMEN_CONFIG=str(tmp_path / "lumen.yml"),
     )
-    return Services(settings=settings, config=example_config, db=db)
+    return build_container(settings, example_config, db)

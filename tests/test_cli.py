@@ -46,6 +46,21 @@ async def test_help_lists_the_commands(tmp_path: Path) -> None:
         assert name in result.out
 
 
+async def test_dev_without_the_dev_workspace_says_how_to_get_it(tmp_path: Path) -> None:
+    """A production install (the Docker image, `pip install lumen`) has no devslack."""
+    clean = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys; sys.modules['devslack'] = None; from lumen.cli import main; main()",
+        "dev", "--port", "0", cwd=tmp_path, env=clean,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 2, (out, err)
+    assert "pip install -e src/devslack" in err.decode() and "./scripts/dev" in err.decode()
+    assert "Traceback" not in err.decode()
+    assert list(tmp_path.iterdir()) == []  # refused before writing anything
+
+
 async def test_serve_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None:
     result = await lumen(
         tmp_path, "serve", "--port", "0", SLACK_BOT_TOKEN="xoxb-test",

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from lumen.config import Settings, load_config, normalize_database_url, parse_config
+from lumen.config import load_config, parse_config
+from lumen.settings import Settings, normalize_database_url
 from lumen.errors import ConfigError
 
 MINIMAL = """

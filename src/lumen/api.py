@@ -1,4 +1,4 @@
-"""The HTTP API for other systems: report outcomes and metrics.
+"""HTTP for machines: `POST /api/outcomes` for other systems, and `/healthz`, `/readyz`, `/metrics`.
 
 `POST /api/outcomes` with `Authorization: Bearer $LUMEN_API_TOKEN` and a JSON
 body: {"decision_id": 12, "verdict": "success", "metric": "MRR", "before": 41000,
@@ -9,22 +9,54 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
-from lumen.brain.outcomes import OutcomeExists, OutcomeReport, record_outcome
+from lumen.brain.service import OutcomeExists, OutcomeReport, record_outcome
+from lumen.container import Container
 from lumen.errors import LumenError, NotFound
-from lumen.services import Services
+from lumen.metrics import HTTP_LATENCY
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+TIMED_PATHS = ("/slack/events", "/readyz")
+
+
+@web.middleware
+async def timing(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    try:
+        return await handler(request)
+    finally:
+        path = request.path if request.path in TIMED_PATHS else "other"
+        HTTP_LATENCY.labels(path=path).observe(time.perf_counter() - started)
 
 
 def _error(status: int, error: str, detail: str) -> web.Response:
     return web.json_response({"ok": False, "error": error, "detail": detail}, status=status)
 
 
-def add_api_routes(app: web.Application, services: Services) -> None:
+def add_routes(app: web.Application, c: Container) -> None:
+    """Health, readiness, metrics and the outcomes API, beside Slack's endpoint."""
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def readyz(_: web.Request) -> web.Response:
+        if await c.db.ping():
+            return web.json_response({"ok": True, "database": "reachable"})
+        return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+
+    async def metrics(_: web.Request) -> web.Response:
+        response = web.Response(body=generate_latest())
+        response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return response
+
     async def post_outcome(request: web.Request) -> web.Response:
-        token = services.settings.api_token
+        token = c.settings.api_token
         if not token:
             return _error(503, "api_disabled", "Set LUMEN_API_TOKEN to accept outcomes over HTTP.")
         header = request.headers.get("Authorization", "")
@@ -41,7 +73,7 @@ def add_api_routes(app: web.Application, services: Services) -> None:
             detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             return _error(422, "invalid_outcome", detail)
         try:
-            async with services.db.transaction() as session:
+            async with c.db.transaction() as session:
                 recorded = await record_outcome(session, report, source="api")
         except OutcomeExists as exc:
             return _error(409, "outcome_exists", str(exc))
@@ -49,10 +81,14 @@ def add_api_routes(app: web.Application, services: Services) -> None:
             return _error(404, "decision_not_found", str(exc))
         except LumenError as exc:
             return _error(409, "not_executed", str(exc))
-        services.outbox_queued()
+        c.signals.outbox.notify()
         return web.json_response(
             {"ok": True, "outcome_id": recorded.outcome_id, "decision_id": recorded.decision_id, "supersedes": recorded.superseded},
             status=201,
         )
 
+    app.middlewares.append(timing)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_post("/api/outcomes", post_outcome)

@@ -14,18 +14,18 @@ from typing import Any
 import click
 
 
-def _settings(*, server: bool = False, **overrides: Any):  # -> lumen.config.Settings
-    import os
-
-    from lumen.config import Settings
+def _settings(*, server: bool = False, **overrides: Any):  # -> lumen.settings.Settings
+    from lumen.errors import LumenError
     from lumen.log import configure_logging
+    from lumen.settings import load_settings
 
-    settings = Settings()
-    updates = {k: v for k, v in overrides.items() if v is not None}
-    if updates:
-        settings = settings.model_copy(update=updates)
+    try:
+        settings = load_settings(**overrides)
+    except LumenError as exc:
+        click.echo(f"lumen: {exc}", err=True)
+        sys.exit(2)
     # One-shot commands print their answer; their logs stay out of the way unless asked for.
-    level = settings.log_level if server or "LUMEN_LOG_LEVEL" in os.environ else "warning"
+    level = settings.log_level or ("info" if server else "warning")
     configure_logging(level, settings.log_format)
     return settings
 
@@ -155,14 +155,12 @@ def status(venture: str | None) -> None:
         from lumen.runtime import prepare
         from lumen.ventures.status import venture_status
 
-        services = await prepare(settings)
+        c = await prepare(settings)
         try:
-            async with services.db.sessions() as session:
-                report = await venture_status(
-                    session, venture_ref=venture, workspace_tz=services.workspace_tz
-                )
+            async with c.db.sessions() as session:
+                report = await venture_status(session, venture_ref=venture, workspace_tz=c.workspace_tz)
         finally:
-            await services.db.dispose()
+            await c.db.dispose()
         for v in report.ventures:
             click.echo(f"{v.name} ({v.slug}) · {v.stage} · #{v.channel}")
             click.echo(
@@ -176,14 +174,13 @@ def status(venture: str | None) -> None:
     _run(go())
 
 
-async def _run_here(services, run_id: int) -> str:  # type: ignore[no-untyped-def]
+async def _run_here(c, run_id: int) -> str:  # type: ignore[no-untyped-def]
     """Claim a queued run and run it in this process; return its trail."""
-    from lumen.engine.audit import show_run
-    from lumen.engine.worker import run_now
-    from lumen.llm import Gateway
+    from lumen.audit.service import show_run
+    from lumen.runtime import run_now
 
-    await run_now(services, Gateway.from_settings(services.settings, services.db), run_id)
-    async with services.db.sessions() as session:
+    await run_now(c, run_id)
+    async with c.db.sessions() as session:
         return await show_run(session, run_id)
 
 
@@ -196,19 +193,19 @@ def wake(venture: str, role: str, queue: bool) -> None:
     settings = _settings()
 
     async def go() -> None:
-        from lumen.agents import control
+        from lumen.agents import service as agents
         from lumen.runtime import prepare
 
-        services = await prepare(settings)
+        c = await prepare(settings)
         try:
-            async with services.db.transaction() as session:
-                woken = await control.wake(session, venture, role, requested_by="cli")
+            async with c.db.transaction() as session:
+                woken = await agents.wake(session, venture, role, requested_by="cli")
             click.echo(f"queued run #{woken.run_id} for {woken.venture}/{woken.role}")
             if not queue:
-                click.echo(await _run_here(services, woken.run_id))
+                click.echo(await _run_here(c, woken.run_id))
                 click.echo("Slack posts are in the outbox; a running `lumen serve` delivers them.")
         finally:
-            await services.db.dispose()
+            await c.db.dispose()
 
     _run(go())
 
@@ -222,15 +219,15 @@ def _pause_command(paused: bool):  # type: ignore[no-untyped-def]
         settings = _settings()
 
         async def go() -> None:
-            from lumen.agents import control
+            from lumen.agents import service as agents
             from lumen.runtime import prepare
 
-            services = await prepare(settings)
+            c = await prepare(settings)
             try:
-                async with services.db.transaction() as session:
-                    found, changed = await control.set_paused(session, venture, role, paused=paused, by="cli")
+                async with c.db.transaction() as session:
+                    found, changed = await agents.set_paused(session, venture, role, paused=paused, by="cli")
             finally:
-                await services.db.dispose()
+                await c.db.dispose()
             done = "paused" if paused else "resumed"
             click.echo(f"{done} {found.slug}: {', '.join(changed)}" if changed else f"nothing to {verb}")
 
@@ -255,12 +252,12 @@ def _with_session(work):  # type: ignore[no-untyped-def]
     async def go():  # type: ignore[no-untyped-def]
         from lumen.runtime import prepare
 
-        services = await prepare(settings)
+        c = await prepare(settings)
         try:
-            async with services.db.sessions() as session:
+            async with c.db.sessions() as session:
                 return await work(session)
         finally:
-            await services.db.dispose()
+            await c.db.dispose()
 
     return _run(go())
 
@@ -271,7 +268,7 @@ def _with_session(work):  # type: ignore[no-untyped-def]
 @click.option("--limit", type=int, default=20, show_default=True)
 def runs_list(venture: str | None, status: str | None, limit: int) -> None:
     """The latest runs, newest first."""
-    from lumen.engine.audit import format_run_line, list_runs
+    from lumen.audit.service import format_run_line, list_runs
 
     rows = _with_session(lambda s: list_runs(s, venture=venture, status=status, limit=limit))
     if not rows:
@@ -284,7 +281,7 @@ def runs_list(venture: str | None, status: str | None, limit: int) -> None:
 @click.argument("run_id", type=int)
 def runs_show(run_id: int) -> None:
     """Every step of a run: prompt, response, tool call, cost, latency, state changes."""
-    from lumen.engine.audit import show_run
+    from lumen.audit.service import show_run
 
     click.echo(_with_session(lambda s: show_run(s, run_id)))
 
@@ -294,7 +291,7 @@ def runs_show(run_id: int) -> None:
 @click.argument("b", type=int)
 def runs_diff(a: int, b: int) -> None:
     """How two runs differed: inputs, models and decisions."""
-    from lumen.engine.audit import diff_runs
+    from lumen.audit.service import diff_runs
 
     click.echo(_with_session(lambda s: diff_runs(s, a, b)))
 
@@ -307,17 +304,17 @@ def runs_replay(run_id: int, model: str | None) -> None:
     settings = _settings()
 
     async def go() -> None:
-        from lumen.engine.audit import create_replay
+        from lumen.audit.service import create_replay
         from lumen.runtime import prepare
 
-        services = await prepare(settings)
+        c = await prepare(settings)
         try:
-            async with services.db.transaction() as session:
+            async with c.db.transaction() as session:
                 new_id = await create_replay(session, run_id, model)
             click.echo(f"replaying run #{run_id} as run #{new_id}")
-            click.echo(await _run_here(services, new_id))
+            click.echo(await _run_here(c, new_id))
         finally:
-            await services.db.dispose()
+            await c.db.dispose()
 
     _run(go())
 
@@ -336,19 +333,19 @@ def outcome(decision_id: int, verdict: str, metric, before, after, note, reporte
     settings = _settings()
 
     async def go() -> None:
-        from lumen.brain.outcomes import OutcomeReport, record_outcome
+        from lumen.brain.service import OutcomeReport, record_outcome
         from lumen.runtime import prepare
 
-        services = await prepare(settings)
+        c = await prepare(settings)
         try:
             report = OutcomeReport(
                 decision_id=decision_id, verdict=verdict, metric=metric, before=before, after=after,
                 note=note, reported_by=reported_by, replace=replace,
             )
-            async with services.db.transaction() as session:
+            async with c.db.transaction() as session:
                 recorded = await record_outcome(session, report, source="cli")
         finally:
-            await services.db.dispose()
+            await c.db.dispose()
         extra = f", superseding outcome #{recorded.superseded}" if recorded.superseded else ""
         click.echo(f"recorded outcome #{recorded.outcome_id} for decision #{decision_id}{extra}")
 
@@ -367,18 +364,20 @@ def ask(question: tuple[str, ...], as_user: str | None, channel: str | None) -> 
         from lumen.ask.service import answer_question
         from lumen.runtime import prepare
 
-        services = await prepare(settings)
+        c = await prepare(settings)
         try:
             answer = await answer_question(
-                services,
-                services.gateway,
+                c.db.sessions,
+                c.gateway,
+                c.directory,
                 " ".join(question),
+                tz=c.workspace_tz,
                 user_id=as_user,
                 channel_id=channel,
                 operator=as_user is None and channel is None,
             )
         finally:
-            await services.db.dispose()
+            await c.db.dispose()
         click.echo(_plain(answer.text))
         if answer.cited:
             click.echo("\ncited: " + ", ".join(f"#{i}" for i in answer.cited))
@@ -404,8 +403,8 @@ def brain() -> None:
 @click.argument("version", type=int, required=False)
 def brain_show(venture: str, version: int | None) -> None:
     """A venture's brain, the latest version or version N."""
-    from lumen.brain.views import brain_view
-    from lumen.slack.blocks.brain import SECTION_TITLES
+    from lumen.brain.service import brain_view
+    from lumen.render.brain import SECTION_TITLES
 
     view = _with_session(lambda s: brain_view(s, venture, version))
     click.echo(f"{view.venture_name} · brain v{view.version} (latest v{view.latest_version}) · built {view.created_at:%Y-%m-%d %H:%M} UTC")
@@ -424,7 +423,7 @@ def brain_show(venture: str, version: int | None) -> None:
 @click.argument("b", type=int)
 def brain_diff_command(venture: str, a: int, b: int) -> None:
     """What changed between brain versions A and B."""
-    from lumen.brain.views import brain_diff
+    from lumen.brain.service import brain_diff
 
     diff = _with_session(lambda s: brain_diff(s, venture, a, b))
     click.echo("\n".join(diff.lines()) or f"v{a} and v{b} say the same")
@@ -440,16 +439,16 @@ def brain_synthesize(venture: str, model: str | None) -> None:
     async def go() -> None:
         import uuid
 
-        from lumen.agents.control import find_venture
         from lumen.db.models import RunKind, RunTrigger
         from lumen.engine import runs as run_queue
         from lumen.runtime import prepare
+        from lumen.ventures.service import find_venture
 
-        services = await prepare(settings)
+        c = await prepare(settings)
         try:
-            async with services.db.transaction() as session:
+            async with c.db.transaction() as session:
                 found = await find_venture(session, venture)
-                run_id = await run_queue.enqueue(
+                run_id = await run_queue.enqueue_new(
                     session,
                     key=f"synthesis:{found.slug}:manual:{uuid.uuid4().hex}",
                     trigger=RunTrigger.MANUAL,
@@ -457,9 +456,9 @@ def brain_synthesize(venture: str, model: str | None) -> None:
                     venture_id=found.id,
                     model_override=model,
                 )
-            click.echo(await _run_here(services, run_id))
+            click.echo(await _run_here(c, run_id))
         finally:
-            await services.db.dispose()
+            await c.db.dispose()
 
     _run(go())
 

@@ -10,13 +10,15 @@ woken once, so a newcomer sees fresh decisions (and an approval) at once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from lumen.agents import control
+from lumen.agents import service as agents
+from lumen.container import Container
 from lumen.db.base import utcnow
 from lumen.db.models import (
     Agent,
@@ -33,10 +35,7 @@ from lumen.db.models import (
     Verdict,
 )
 from lumen.engine import runs
-from lumen.engine.worker import run_now
-from lumen.llm import Gateway
 from lumen.log import get_logger
-from lumen.services import Services
 
 log = get_logger(__name__)
 
@@ -77,16 +76,19 @@ HISTORY: dict[str, tuple[PastMove, ...]] = {
 }
 
 
-async def is_empty(services: Services) -> bool:
-    async with services.db.sessions() as session:
+RunNow = Callable[[int], Awaitable[object]]
+
+
+async def is_empty(c: Container) -> bool:
+    async with c.db.sessions() as session:
         return not await session.scalar(select(func.count()).select_from(Decision))
 
 
-async def seed_history(services: Services, gateway: Gateway, *, now: datetime | None = None) -> int:
-    """Write the demo history and synthesise it; returns how many decisions were written."""
+async def seed_history(c: Container, run_now: RunNow, *, now: datetime | None = None) -> int:
+    """Write the demo history and synthesise it with `run_now`; returns how many decisions were written."""
     now = now or utcnow()
     written = 0
-    async with services.db.transaction() as session:
+    async with c.db.transaction() as session:
         ventures = {v.slug: v for v in (await session.scalars(select(Venture))).all()}
         agents = {(a.venture_id, a.role): a for a in (await session.scalars(select(Agent))).all()}
         for slug, moves in HISTORY.items():
@@ -112,8 +114,8 @@ async def seed_history(services: Services, gateway: Gateway, *, now: datetime | 
         for slug in HISTORY:
             venture = ventures.get(slug)
             if venture is not None:
-                await _synthesise(services, gateway, RunKind.SYNTHESIS, venture.id, week_end, side_effects=latest)
-        await _synthesise(services, gateway, RunKind.PLATFORM_SYNTHESIS, None, week_end, side_effects=latest)
+                await _synthesise(c, run_now, RunKind.SYNTHESIS, venture.id, week_end, side_effects=latest)
+        await _synthesise(c, run_now, RunKind.PLATFORM_SYNTHESIS, None, week_end, side_effects=latest)
     log.info("lumen.demo.seeded", decisions=written, weeks=len(weeks))
     return written
 
@@ -190,9 +192,9 @@ async def _write_move(  # type: ignore[no-untyped-def]
 
 
 async def _synthesise(
-    services: Services, gateway: Gateway, kind: RunKind, venture_id: int | None, at: datetime, *, side_effects: bool
+    c: Container, run_now: RunNow, kind: RunKind, venture_id: int | None, at: datetime, *, side_effects: bool
 ) -> None:
-    async with services.db.transaction() as session:
+    async with c.db.transaction() as session:
         run_id = await runs.enqueue(
             session,
             key=f"demo:{kind.value}:{venture_id}:{at.isoformat()}",
@@ -204,22 +206,12 @@ async def _synthesise(
             context={"demo": True},
         )
     if run_id is not None:
-        await run_now(services, gateway, run_id)
+        await run_now(run_id)
 
 
-async def wake_everyone(services: Services) -> list[int]:
+async def wake_everyone(c: Container) -> list[int]:
     """One wake-up per agent now, so the channels come alive on first start."""
-    run_ids = []
-    async with services.db.transaction() as session:
-        agents = (
-            await session.execute(
-                select(Venture.slug, Agent.role)
-                .join(Agent, Agent.venture_id == Venture.id)
-                .where(Agent.archived_at.is_(None), Venture.archived_at.is_(None))
-                .order_by(Venture.slug, Agent.role)
-            )
-        ).all()
-        for slug, role in agents:
-            run_ids.append((await control.wake(session, slug, role, requested_by="lumen dev")).run_id)
-    services.run_queued()
+    async with c.db.transaction() as session:
+        run_ids = await agents.wake_everyone(session, requested_by="lumen dev")
+    c.signals.runs.notify()
     return run_ids

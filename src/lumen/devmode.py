@@ -3,30 +3,50 @@
 The same wiring serves the tests, so what a newcomer sees in the browser is
 what the suite exercises: real HTTP (or Socket Mode) between two servers, with
 signed requests, and nothing mocked.
+
+The dev workspace is a distribution of its own (`src/devslack`, the `dev` extra): a
+production install has none, and `lumen dev` then says how to get it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from lumen.config import load_config, parse_config
+from lumen.container import Container
 from lumen.demo import is_empty, seed_history, wake_everyone
-from lumen.config import LumenConfig, Settings, load_config, parse_config
-from lumen.devslack import Workspace
-from lumen.devslack import start as start_workspace
+from lumen.domain.config import LumenConfig
+from lumen.errors import ConfigError
 from lumen.log import get_logger
-from lumen.runtime import Replica, prepare, wait_for_shutdown
-from lumen.services import Services
+from lumen.runtime import Replica, prepare, run_now, wait_for_shutdown
+from lumen.settings import Settings
+
+if TYPE_CHECKING:
+    from devslack import Workspace
 
 log = get_logger(__name__)
 
 DEV_DATABASE = Path(".lumen") / "dev.db"
+NO_DEVSLACK = (
+    "`lumen dev` needs the dev workspace, which production installs leave out. From a checkout, "
+    "run ./scripts/dev (it installs everything), or: pip install -e src/devslack -e \".[dev]\""
+)
+
+
+def devslack() -> Any:
+    """The dev workspace package, or a ConfigError that says how to install it."""
+    try:
+        import devslack as module
+    except ImportError:
+        raise ConfigError(NO_DEVSLACK) from None
+    return module
 
 
 def demo_config() -> LumenConfig:
@@ -36,7 +56,7 @@ def demo_config() -> LumenConfig:
 
 def dev_config(settings: Settings) -> tuple[LumenConfig, str]:
     """The operator's lumen.yml if there is one, else the bundled demo."""
-    if "LUMEN_CONFIG" in os.environ or settings.config_path.exists():
+    if settings.chose("config_path") or settings.config_path.exists():
         return load_config(settings.config_path), str(settings.config_path)
     return demo_config(), "the bundled demo (write your own with `lumen init`)"
 
@@ -49,8 +69,8 @@ class DevStack:
     app_url: str
 
     @property
-    def services(self) -> Services:
-        return self.replica.services
+    def container(self) -> Container:
+        return self.replica.container
 
 
 @asynccontextmanager
@@ -65,11 +85,12 @@ async def dev_stack(
     demo: bool = False,
 ) -> AsyncIterator[DevStack]:
     """Start the dev workspace and a Lumen replica that talks to it; stop both after."""
-    workspace = workspace or Workspace.demo()
+    slack = devslack()
+    workspace = workspace or slack.Workspace.demo()
     ws_runner: web.AppRunner | None = None
     replica: Replica | None = None
     try:
-        ws_runner, ws_url = await start_workspace(workspace, "127.0.0.1", workspace_port)
+        ws_runner, ws_url = await slack.start(workspace, "127.0.0.1", workspace_port)
         for venture in config.ventures:
             workspace.ensure_channel(venture.channel, is_private=venture.private)
         workspace.ensure_channel(config.workspace.platform_channel)
@@ -81,23 +102,23 @@ async def dev_stack(
                 "slack_api_url": f"{ws_url}/api/",
             }
         )
-        services = await prepare(settings, config)
-        replica = Replica(services)
-        seeded = demo and await is_empty(services)
+        c = await prepare(settings, config)
+        replica = Replica(c)
+        seeded = demo and await is_empty(c)
         if seeded:
             # Before the workers start, so the weeks are synthesised in order, by this task alone.
-            await seed_history(services, replica.gateway)
+            await seed_history(c, lambda run_id: run_now(c, run_id))
         app_url = await replica.start("127.0.0.1", app_port)
         workspace.request_url = None if socket_mode else f"{app_url}/slack/events"
         if socket_mode:
             await workspace.wait_for(lambda: workspace.socket_hub.connected, timeout=10)
         if seeded:
-            await wake_everyone(services)
+            await wake_everyone(c)
         yield DevStack(workspace=workspace, workspace_url=ws_url, replica=replica, app_url=app_url)
     finally:
         if replica is not None:
             await replica.stop()
-            await replica.services.db.dispose()
+            await replica.container.db.dispose()
         if ws_runner is not None:
             await workspace.settle()
             await ws_runner.cleanup()
@@ -110,7 +131,8 @@ async def run_dev(
     socket_mode: bool = False,
     demo: bool = True,
 ) -> None:
-    if "LUMEN_DATABASE_URL" not in os.environ:
+    devslack()  # before anything is written: say how to install it, or go on
+    if not settings.chose("database_url"):
         DEV_DATABASE.parent.mkdir(exist_ok=True)
         settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{DEV_DATABASE}"})
     config, source = dev_config(settings)

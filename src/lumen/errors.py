@@ -1,4 +1,16 @@
-"""Errors whose messages are safe to show users, kept apart from crashes."""
+"""Two kinds of failure, kept apart.
+
+`LumenError` and its subclasses are expected failures whose message is written for the
+person who will read it: a Slack user, an operator at the terminal. Edges show them as is.
+
+`InternalError` and its subclasses are broken invariants and control flow (a lease lost to
+another worker, a journal that does not match its replay). Their messages are for logs and
+run trails; an edge that meets one shows a generic apology and logs the detail.
+"""
+
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class LumenError(Exception):
@@ -11,3 +23,18 @@ class ConfigError(LumenError):
 
 class NotFound(LumenError):
     """The thing asked for does not exist."""
+
+
+class InternalError(Exception):
+    """Not for users: a broken invariant, or control flow between Lumen's own parts."""
+
+
+class Invariant(InternalError):
+    """Something that must hold did not: a bug, or the database changed under us."""
+
+
+def require(value: T | None, what: str) -> T:
+    """`value`, or Invariant if it is None: for rows that must exist (a run's own decision, …)."""
+    if value is None:
+        raise Invariant(f"{what} is missing")
+    return value

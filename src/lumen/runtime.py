@@ -1,7 +1,9 @@
-"""One Lumen replica: prepare the database, then serve Slack over HTTP or Socket Mode.
+"""The composition root: builds the container, registers run handlers and schedule sources,
+and runs one replica (HTTP or Socket Mode, scheduler, workers, outbox).
 
-Every replica is the same program and keeps no state of its own; all of it is
-in the database.
+Every replica is the same program and keeps no state of its own; all of it is in the
+database. This is the one module that knows every part: the engine runs handlers it never
+imports, and features never see the Slack client.
 """
 
 from __future__ import annotations
@@ -10,16 +12,39 @@ import asyncio
 import gc
 import signal
 from contextlib import suppress
+from typing import Any
 
 from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
 
-from lumen.config import LumenConfig, Settings, load_config
+from lumen import api
+from lumen.agents import service as agents
+from lumen.agents.wakeup import WakeUpHandler
+from lumen.approvals import service as approvals
+from lumen.approvals.tasks import sweep
+from lumen.brain import service as brain
+from lumen.brain.platform import PlatformSynthesisHandler
+from lumen.brain.synthesis import SynthesisHandler
+from lumen.config import load_config
+from lumen.container import Container
 from lumen.db.migrate import upgrade
+from lumen.db.models import RunKind
 from lumen.db.session import Database
+from lumen.domain.config import LumenConfig
+from lumen.domain.directory import Directory
+from lumen.engine import inbox
 from lumen.engine.drain import DEFAULT_GRACE_SECONDS, drain
+from lumen.engine.handlers import Handlers
+from lumen.engine.outbox import OutboxDispatcher
+from lumen.engine.scheduler import Scheduler
+from lumen.engine.worker import Worker
 from lumen.errors import ConfigError
+from lumen.llm import Gateway
 from lumen.log import get_logger
-from lumen.services import Services
+from lumen.settings import Settings
+from lumen.slack.app import SLACK_PATH, build_slack_app, web_client
+from lumen.slack.directory import SlackDirectory
+from lumen.ventures.service import learn_channel_ids
 from lumen.ventures.sync import sync_config
 
 log = get_logger(__name__)
@@ -32,7 +57,7 @@ def check_slack_settings(settings: Settings) -> None:
             "SLACK_BOT_TOKEN is not set. Create the app from manifest.yml, install it, and "
             "export its Bot User OAuth Token (xoxb-…). For a local try without Slack, run `lumen dev`."
         )
-    if settings.socket_mode:
+    if settings.socket_mode and settings.slack_app_token:
         if not settings.slack_app_token.startswith("xapp-"):
             raise ConfigError("SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write.")
         return
@@ -44,8 +69,57 @@ def check_slack_settings(settings: Settings) -> None:
         )
 
 
-async def prepare(settings: Settings, config: LumenConfig | None = None) -> Services:
-    """Load lumen.yml, migrate the database and apply the file to it."""
+# --- building the parts ----------------------------------------------------------------------
+
+
+def build_container(
+    settings: Settings,
+    config: LumenConfig,
+    db: Database,
+    *,
+    directory: Directory | None = None,
+    gateway: Gateway | None = None,
+) -> Container:
+    if directory is None:
+        # Without a token there is nobody to ask: group and channel approvers resolve to nobody.
+        directory = SlackDirectory(web_client(settings) if settings.slack_bot_token else None)
+    return Container(
+        settings=settings,
+        config=config,
+        db=db,
+        gateway=gateway or Gateway.from_settings(settings, db),
+        directory=directory,
+    )
+
+
+def run_handlers(c: Container, gateway: Gateway | None = None) -> Handlers:
+    """What each kind of run does: the engine calls these by kind, never importing them."""
+    gateway = gateway or c.gateway
+    return Handlers(
+        {
+            RunKind.WAKE: WakeUpHandler(c.db, gateway, c.config),
+            RunKind.SYNTHESIS: SynthesisHandler(c.db, gateway),
+            RunKind.PLATFORM_SYNTHESIS: PlatformSynthesisHandler(c.db, gateway, c.config),
+        }
+    )
+
+
+def make_worker(c: Container, *, gateway: Gateway | None = None, **options: Any) -> Worker:
+    return Worker(c.db, run_handlers(c, gateway), c.signals, **options)
+
+
+def make_scheduler(c: Container) -> Scheduler:
+    return Scheduler(c.db, [agents.wake_schedules, brain.synthesis_schedules(c.config)], enqueued=c.signals.runs)
+
+
+def make_outbox(c: Container, client: AsyncWebClient, **options: Any) -> OutboxDispatcher:
+    # Features that remember where their messages landed (a decision's permalink, an approval's ts).
+    delivered = [agents.on_post_delivered, approvals.on_post_delivered]
+    return OutboxDispatcher(c.db, client, queued=c.signals.outbox, delivered=delivered, **options)
+
+
+async def prepare(settings: Settings, config: LumenConfig | None = None) -> Container:
+    """Load lumen.yml, migrate the database, apply the file to it, and build the container."""
     config = config or load_config(settings.config_path)
     db = Database(settings.database_url)
     try:
@@ -57,60 +131,54 @@ async def prepare(settings: Settings, config: LumenConfig | None = None) -> Serv
         raise
     if report.changed:
         log.info("lumen.config.synced", changes=report.lines())
-    return Services(settings=settings, config=config, db=db)
+    return build_container(settings, config, db)
+
+
+async def run_now(c: Container, run_id: int, gateway: Gateway | None = None) -> Any:
+    """Claim one queued run and run it in this process (the CLI, the demo seed)."""
+    return await make_worker(c, gateway=gateway).run_one(run_id)
+
+
+# --- one replica -------------------------------------------------------------------------------
 
 
 class Replica:
     """One replica's jobs: the HTTP server (health, metrics and, in HTTP mode, Slack),
     Socket Mode if set, the scheduler, the workers and the outbox dispatcher."""
 
-    def __init__(
-        self, services: Services, *, background: bool = True, workers: int = 4, sweep_seconds: float = 15
-    ) -> None:
-        from lumen.engine.outbox import OutboxDispatcher
-        from lumen.engine.scheduler import AgentScheduler
-        from lumen.engine.worker import Worker
-        from lumen.slack.app import build_slack_app
-        from lumen.slack.http import build_web_app
-
-        self.services = services
-        self.bolt = build_slack_app(services)
-        self.web_app = build_web_app(self.bolt, services)
+    def __init__(self, c: Container, *, background: bool = True, workers: int = 4, sweep_seconds: float = 15) -> None:
+        self.container = c
+        self.client = web_client(c.settings)
+        self.bolt = build_slack_app(c, self.client)
+        self.web_app = self.bolt.web_app(path=SLACK_PATH)
+        api.add_routes(self.web_app, c)
         self.background = background
         self.sweep_seconds = sweep_seconds
-        self.gateway = services.gateway
-        self.outbox = OutboxDispatcher(services.db, self.bolt.client)
-        self.worker = Worker(services, self.gateway, concurrency=workers, on_outbox=self.outbox.notify)
-        self.scheduler = AgentScheduler(services.db, on_enqueued=self.worker.notify, config=services.config)
-        services.run_queued = self.worker.notify
-        services.outbox_queued = self.outbox.notify
+        self.outbox = make_outbox(c, self.client)
+        self.worker = make_worker(c, concurrency=workers)
+        self.scheduler = make_scheduler(c)
         self._outbox_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
-        self._socket_mode = None
+        self._socket_mode: Any = None
         self.url: str | None = None
 
     async def start(self, host: str, port: int) -> str:
+        c = self.container
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        bound = site._server.sockets[0].getsockname()[1]  # port 0 picks a free port
+        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # port 0 picks a free port
         self.url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound}"
-        if self.services.settings.socket_mode:
+        if c.settings.socket_mode and c.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-            self._socket_mode = AsyncSocketModeHandler(
-                self.bolt, self.services.settings.slack_app_token
-            )
+            self._socket_mode = AsyncSocketModeHandler(self.bolt, c.settings.slack_app_token)
             await self._socket_mode.connect_async()
-        await resolve_channels(self.services, self.bolt.client)
+        await resolve_channels(c, self.client)
         if self.background:
-            from lumen.approvals.jobs import sweep
-            from lumen.slack.dedupe import prune_receipts
-
-            db, directory = self.services.db, self.services.directory
-            self.scheduler.every(self.sweep_seconds, "approvals:sweep", lambda: self._sweep(sweep, db, directory))
-            self.scheduler.every(3600, "slack:prune-receipts", lambda: prune_receipts(db))
+            self.scheduler.every(self.sweep_seconds, "approvals:sweep", self._sweep)
+            self.scheduler.every(3600, "slack:prune-receipts", self._prune_receipts)
             await self.scheduler.start()
             self.worker.start()
             self._outbox_task = asyncio.create_task(self.outbox.run_forever(), name="lumen-outbox")
@@ -118,18 +186,18 @@ class Replica:
         # sight, so a full collection under load scans only new objects (a 100 ms pause otherwise).
         gc.collect()
         gc.freeze()
-        log.info(
-            "lumen.replica.started",
-            url=self.url,
-            mode="socket" if self._socket_mode else "http",
-        )
+        log.info("lumen.replica.started", url=self.url, mode="socket" if self._socket_mode else "http")
         return self.url
 
-    async def _sweep(self, sweep, db, directory) -> None:  # type: ignore[no-untyped-def]
-        report = await sweep(db, directory)
+    async def _sweep(self) -> None:
+        report = await sweep(self.container.db, self.container.directory)
         if report.anything:
-            self.outbox.notify()
-            self.worker.notify()
+            self.container.signals.outbox.notify()
+            self.container.signals.runs.notify()
+
+    async def _prune_receipts(self) -> None:
+        async with self.container.db.transaction() as session:
+            await inbox.prune(session)
 
     async def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
         """Take no new work, let what is in flight finish within `grace` seconds in all, then close.
@@ -150,7 +218,7 @@ class Replica:
             await self._runner.cleanup()  # listeners return right after their ack
         # One deadline for all: a supervisor's SIGKILL comes a fixed time after its SIGTERM.
         await asyncio.gather(
-            self.scheduler.stop(left()), self.worker.stop(left()), self.services.inflight.drain(left())
+            self.scheduler.stop(left()), self.worker.stop(left()), self.container.inflight.drain(left())
         )
         if self._outbox_task is not None:
             self.outbox.stop()
@@ -161,30 +229,23 @@ class Replica:
                 await drain([last], left(), what="outbox")
                 if not last.cancelled() and (error := last.exception()) is not None:
                     log.warning("lumen.outbox.last_pass_failed", error=str(error))
-        await self.services.close()
+        await self.container.close()
         log.info("lumen.replica.stopped")
 
 
-async def resolve_channels(services: Services, client) -> None:  # type: ignore[no-untyped-def]
+async def resolve_channels(c: Container, client: AsyncWebClient) -> None:
     """Learn each venture channel's ID so posts and links use it. Best effort: Slack may be down."""
-    from sqlalchemy import select
-
-    from lumen.db.models import Venture
-
     try:
         ids: dict[str, str] = {}
         async for page in await client.conversations_list(types="public_channel,private_channel", limit=200):
-            ids |= {c["name"]: c["id"] for c in page.get("channels", [])}
+            ids |= {channel["name"]: channel["id"] for channel in page.get("channels", [])}
     except Exception as exc:
         log.warning("lumen.slack.channels_unresolved", error=str(exc))
         return
-    async with services.db.transaction() as session:
-        for venture in await session.scalars(select(Venture).where(Venture.archived_at.is_(None))):
-            channel_id = ids.get(venture.channel)
-            if channel_id and venture.channel_id != channel_id:
-                venture.channel_id = channel_id
-            elif not channel_id:
-                log.warning("lumen.slack.channel_missing", venture=venture.slug, channel=venture.channel)
+    async with c.db.transaction() as session:
+        missing = await learn_channel_ids(session, ids)
+    for slug in missing:
+        log.warning("lumen.slack.channel_missing", venture=slug)
 
 
 async def wait_for_shutdown() -> None:
@@ -198,11 +259,11 @@ async def wait_for_shutdown() -> None:
 
 async def serve(settings: Settings) -> None:
     check_slack_settings(settings)
-    services = await prepare(settings)
-    replica = Replica(services)
+    c = await prepare(settings)
+    replica = Replica(c)
     try:
         await replica.start(settings.host, settings.port)
         await wait_for_shutdown()
     finally:
         await replica.stop()
-        await services.db.dispose()
+        await c.db.dispose()

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import pytest
 
-from lumen.agents.schema import PROPOSE_DECISIONS
-from lumen.config import Settings
+from lumen.domain.proposals import PROPOSE_DECISIONS
+from lumen.settings import Settings
 from lumen.db.models import Decision, DecisionStatus, RunStatus, Spend
 from lumen.llm._litellm import litellm
-from lumen.services import Services
+from lumen.container import Container
 from tests.engine.helpers import all_rows, block_text, decision_ids_posted, eventually, get_run, steps_of
 from tests.support.openai_stub import OpenAIStub, tool_call
 
@@ -53,11 +53,11 @@ def priced_model() -> str:
 
 
 async def test_a_wake_up_on_a_real_provider_stores_posts_and_pays_for_its_decision(
-    services: Services, stub: OpenAIStub, stub_settings: Settings, open_stack, priced_model: str
+    container: Container, stub: OpenAIStub, stub_settings: Settings, open_stack, priced_model: str
 ) -> None:
-    db = services.db
+    db = container.db
     stub.set_default(tool_call(PROPOSE_DECISIONS, ARGUMENTS))
-    async with open_stack(model_strong=priced_model, model_fast=priced_model) as stack:
+    async with open_stack(model_strong=priced_model, model_fast=priced_model, model_api_base=stub.base_url) as stack:
         ws = stack.workspace
         await ws.slash_command("U0ALICE", "venture-brightbox", "/lumen", "wake brightbox ceo")
         [decision_id] = await ws.wait_for(lambda: decision_ids_posted(ws.messages("venture-brightbox")), timeout=15)

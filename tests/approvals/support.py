@@ -30,11 +30,11 @@ from lumen.db.models import (
 )
 from lumen.db.session import Database
 from lumen.devmode import DevStack
-from lumen.devslack import Message, Workspace
-from lumen.devslack import payloads
-from lumen.devslack.delivery import INTERACTIVE, Deliverer, Delivery
-from lumen.devslack.actions import find_element
-from lumen.devslack.ids import TsClock
+from devslack import Message, Workspace
+from devslack import payloads
+from devslack.delivery import INTERACTIVE, Deliverer, Delivery
+from devslack.actions import find_element
+from devslack.ids import TsClock
 from tests.conftest import EXAMPLE_CONFIG
 
 T = TypeVar("T")
@@ -212,8 +212,8 @@ async def new_gates(db: Database, seen: set[int], count: int, timeout: float = 2
 
 async def wake_gate(stack: DevStack, venture_slug: str = "acme", role: str = "ceo", user: str = "U0ALICE") -> Gate:
     """`/lumen wake …` in the venture's channel; wait for its approval message and the paused run."""
-    ws, db = stack.workspace, stack.services.db
-    config = stack.services.config.venture(venture_slug)
+    ws, db = stack.workspace, stack.container.db
+    config = stack.container.config.venture(venture_slug)
     assert config is not None
     seen = await approval_ids(db)
     delivery = await ws.slash_command(user, config.channel, "/lumen", f"wake {venture_slug} {role}")

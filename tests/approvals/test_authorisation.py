@@ -4,7 +4,7 @@ directly, through a user group, or as the members of a channel. A rejection need
 from __future__ import annotations
 
 from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, Run, RunStatus
-from lumen.devslack import Workspace
+from devslack import Workspace
 
 from tests.approvals.conftest import StackOpener
 from tests.approvals.support import (
@@ -25,7 +25,7 @@ NOT_AN_APPROVER = "You are not an approver for this decision, so nothing changed
 
 
 async def _unchanged(stack, gate) -> None:  # type: ignore[no-untyped-def]
-    db = stack.services.db
+    db = stack.container.db
     approval = await get(db, Approval, gate.approval_id)
     assert approval.status == ApprovalStatus.PENDING and approval.resolved_by is None
     assert await votes(db, gate.approval_id) == []
@@ -65,7 +65,7 @@ async def test_user_group_and_channel_members_are_approvers(open_stack: StackOpe
     workspace = Workspace.demo(retry_delays=FAST_RETRIES)
     workspace.ensure_channel("pricing-council", members=["U0CAROL"])
     async with open_stack(to_config(data), workspace=workspace) as stack:
-        ws, db = stack.workspace, stack.services.db
+        ws, db = stack.workspace, stack.container.db
         group_gate = await wake_gate(stack)  # S0LEADS is alice
         await ws.click("U0BOB", group_gate.channel_id, group_gate.ts, APPROVE)  # bob is in neither
         assert (await next_note(ws, group_gate.channel_id, "U0BOB", 0)).text == NOT_AN_APPROVER
@@ -87,7 +87,7 @@ async def test_user_group_and_channel_members_are_approvers(open_stack: StackOpe
 
 
 async def test_the_reject_modal_refuses_an_empty_reason(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     await ws.click("U0BOB", gate.channel_id, gate.ts, REJECT)
     modal = await ws.wait_for(lambda: ws.current_modal("U0BOB"), 5)
@@ -109,7 +109,7 @@ async def test_the_reject_modal_refuses_an_empty_reason(stack) -> None:  # type:
 
 
 async def test_a_reject_submitted_after_someone_approved_says_so_in_the_modal(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     await ws.click("U0BOB", gate.channel_id, gate.ts, REJECT)
     await ws.wait_for(lambda: ws.current_modal("U0BOB"), 5)

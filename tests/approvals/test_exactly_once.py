@@ -25,8 +25,9 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
-from lumen.agents import control
-from lumen.config import LumenConfig, Settings
+from lumen.agents import service as agents
+from lumen.config import LumenConfig
+from lumen.settings import Settings
 from lumen.db.models import (
     Approval,
     ApprovalStatus,
@@ -41,10 +42,10 @@ from lumen.db.models import (
     Step,
 )
 from lumen.db.session import Database
-from lumen.devslack import Delivery, Workspace
-from lumen.devslack import start as start_workspace
+from devslack import Delivery, Workspace
+from devslack import start as start_workspace
 from lumen.runtime import Replica, prepare, resolve_channels
-from lumen.services import Services
+from lumen.container import Container
 from tests.approvals.support import (
     APPROVE,
     FAST_RETRIES,
@@ -96,7 +97,7 @@ async def gated_wake_ups(db: Database, count: int, timeout: float) -> list[Gate]
     """Queue `count` wake-ups of acme's ceo and wait until each has paused at its gate."""
     async with db.transaction() as session:
         for _ in range(count):
-            await control.wake(session, "acme", "ceo", requested_by="U0ALICE")
+            await agents.wake(session, "acme", "ceo", requested_by="U0ALICE")
     gates = await new_gates(db, set(), count, timeout=timeout)
     assert len(gates) == count and len({g.run_id for g in gates}) == count
     return gates
@@ -273,15 +274,15 @@ async def test_two_processes_on_postgres_resolve_and_resume_each_gate_exactly_on
         url = await stack.enter_async_context(postgres_database(admin, prefix="lumen_test_once"))
         ws, api_url = await stack.enter_async_context(shared_workspace(config))
         settings = slack_settings(ws, api_url, url, config_path)
-        services = await prepare(settings, config)  # migrate and sync once, before the replicas start
-        stack.push_async_callback(services.db.dispose)
-        await resolve_channels(services, AsyncWebClient(token=ws.bot_token, base_url=api_url))
+        container = await prepare(settings, config)  # migrate and sync once, before the replicas start
+        stack.push_async_callback(container.db.dispose)
+        await resolve_channels(container, AsyncWebClient(token=ws.bot_token, base_url=api_url))
         urls = await stack.enter_async_context(replica_processes(2, settings, tmp_path))
         assert len(set(urls)) == 2
 
-        gates = await gated_wake_ups(services.db, n, timeout=60)
+        gates = await gated_wake_ups(container.db, n, timeout=60)
         await click_storm(ws, urls, gates)
-        await assert_exactly_once(services.db, ws, gates, timeout=60)
+        await assert_exactly_once(container.db, ws, gates, timeout=60)
 
     # Both processes took part, and between them they resolved each gate once and claimed each run twice.
     logs = [tmp_path / "replica-0.log", tmp_path / "replica-1.log"]
@@ -299,11 +300,11 @@ async def test_two_processes_on_postgres_resolve_and_resume_each_gate_exactly_on
 GATES_IN_PROCESS = 10
 
 
-async def test_two_replicas_in_one_process_resolve_each_gate_exactly_once(services: Services, tmp_path: Path) -> None:
+async def test_two_replicas_in_one_process_resolve_each_gate_exactly_once(container: Container, tmp_path: Path) -> None:
     config = many_gates_config(GATES_IN_PROCESS + 5)
     async with AsyncExitStack() as stack:
         ws, api_url = await stack.enter_async_context(shared_workspace(config))
-        settings = slack_settings(ws, api_url, services.db.url, tmp_path / "lumen.yml")
+        settings = slack_settings(ws, api_url, container.db.url, tmp_path / "lumen.yml")
         replicas: list[Replica] = []
         urls = []
         for _ in range(2):
@@ -314,12 +315,12 @@ async def test_two_replicas_in_one_process_resolve_each_gate_exactly_once(servic
             stack.push_async_callback(replica.stop)
             replicas.append(replica)
 
-        db = replicas[0].services.db
+        db = replicas[0].container.db
         async with db.transaction() as session:
             for _ in range(GATES_IN_PROCESS):
-                await control.wake(session, "acme", "ceo", requested_by="U0ALICE")
+                await agents.wake(session, "acme", "ceo", requested_by="U0ALICE")
         for replica in replicas:
-            replica.worker.notify()
+            replica.container.signals.runs.notify()
         gates = await new_gates(db, set(), GATES_IN_PROCESS, timeout=30)
         await click_storm(ws, urls, gates)
         await assert_exactly_once(db, ws, gates, timeout=30)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from lumen.approvals.jobs import SweepReport, sweep
+from lumen.approvals.tasks import SweepReport, sweep
 from lumen.db.base import utcnow
 from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, Run, RunStatus
 from tests.approvals.conftest import StackOpener
@@ -37,14 +37,14 @@ async def _sweeping(stack, seconds: float = 0.15) -> list[SweepReport]:  # type:
     reports = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        reports.append(await sweep(stack.services.db, stack.services.directory))
+        reports.append(await sweep(stack.container.db, stack.container.directory))
         await asyncio.sleep(0.002)
     return reports
 
 
 async def test_a_click_racing_expiry_ends_in_exactly_one_outcome(open_stack: StackOpener) -> None:
     async with open_stack(many_gates_config(ROUNDS + 5)) as stack:
-        ws, db = stack.workspace, stack.services.db
+        ws, db = stack.workspace, stack.container.db
         outcomes: Counter[str] = Counter()
         for round_ in range(ROUNDS):
             gate = await wake_gate(stack)
@@ -60,7 +60,7 @@ async def test_a_click_racing_expiry_ends_in_exactly_one_outcome(open_stack: Sta
                 ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE), _sweeping(stack)
             )
             assert click.status == 200
-            stack.replica.worker.notify()
+            stack.container.signals.runs.notify()
             stack.replica.outbox.notify()
 
             run = await wait_run(db, gate.run_id, RunStatus.SUCCEEDED, RunStatus.FAILED)

@@ -33,7 +33,7 @@ async def _history(stack) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Brain v3 for acme, and earlier decisions: two of the same category (with and without an
     outcome), one of another category, one of another venture."""
     ids: dict[str, int] = {}
-    async with stack.services.db.transaction() as session:
+    async with stack.container.db.transaction() as session:
         ventures = {v.slug: v for v in (await session.scalars(select(Venture))).all()}
         agents = {a.venture_id: a for a in (await session.scalars(select(Agent).where(Agent.role == "ceo"))).all()}
         session.add(BrainVersion(venture_id=ventures["acme"].id, version=3, summary="Acme brain, third edition"))
@@ -105,7 +105,7 @@ async def test_no_evidence_says_so(stack) -> None:  # type: ignore[no-untyped-de
 
 
 async def test_once_approved_the_message_is_rewritten_in_place(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     before = len(ws.messages(gate.channel_id, include_replies=False))
     await ws.click("U0BOB", gate.channel_id, gate.ts, APPROVE)
@@ -128,7 +128,7 @@ async def test_once_approved_the_message_is_rewritten_in_place(stack) -> None:  
 
 
 async def test_once_rejected_the_message_says_who_when_and_why(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     await ws.click("U0ALICE", gate.channel_id, gate.ts, REJECT)
     modal = await ws.wait_for(lambda: ws.current_modal("U0ALICE"), 5)

@@ -15,16 +15,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from lumen.approvals import service
-from lumen.approvals.directory import ApproverDirectory
-from lumen.approvals.jobs import sweep
+from lumen.slack.directory import SlackDirectory
+from lumen.approvals.tasks import sweep
 from lumen.config import LumenConfig
 from lumen.db.base import utcnow
 from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, RunStatus
-from lumen.devslack import Workspace
-from lumen.devslack import start as start_workspace
+from devslack import Workspace
+from devslack import start as start_workspace
 from lumen.domain.gates import effective_rules, rule_for
 from lumen.errors import ConfigError
-from lumen.slack.listeners.approvals import refusal_text
+from lumen.render.messages import click_refused
 from tests.approvals.conftest import StackOpener
 from tests.approvals.support import (
     APPROVE,
@@ -138,7 +138,7 @@ async def test_classification_through_a_wake_up(open_stack: StackOpener) -> None
         {"title": "Partner with Globex", "category": "partnership"},
     ]
     async with open_stack(to_config(data)) as stack:
-        ws, db = stack.workspace, stack.services.db
+        ws, db = stack.workspace, stack.container.db
         await ws.slash_command("U0ALICE", "venture-acme", "/lumen", "wake acme ceo")
 
         async def executed() -> Decision | None:
@@ -167,7 +167,7 @@ async def test_classification_through_a_wake_up(open_stack: StackOpener) -> None
 
 
 async def test_a_venture_override_names_its_own_approvers(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack, "brightbox")
     approval = await get(db, Approval, gate.approval_id)
     assert approval.approvers["users"] == ["U0ALICE"]
@@ -203,7 +203,7 @@ async def test_user_groups_and_channel_members_are_resolved_through_slack(
 ) -> None:
     ws, client = workspace
     channel_id = ws.resolve_channel("approvers").id
-    directory = ApproverDirectory(client)
+    directory = SlackDirectory(client)
     rule = {"users": ["U0BOB"], "usergroups": ["S0LEADS"], "channels": ["#approvers"], "backup_users": ["U0DAN"]}
 
     assert await directory.members(rule) >= {"U0BOB", "U0ALICE", "U0CAROL"}
@@ -211,7 +211,7 @@ async def test_user_groups_and_channel_members_are_resolved_through_slack(
         assert await directory.may_approve(rule, user), user
     assert not await directory.may_approve(rule, "U0DAN")
     assert await directory.may_approve(rule, "U0DAN", escalated=True)  # backups count once escalated
-    assert await ApproverDirectory(client).may_approve({"channels": [channel_id]}, "U0CAROL")  # by ID too
+    assert await SlackDirectory(client).may_approve({"channels": [channel_id]}, "U0CAROL")  # by ID too
     methods = {c.method for c in ws.calls}
     assert {"usergroups.users.list", "conversations.members", "conversations.list"} <= methods
 
@@ -221,13 +221,13 @@ async def test_user_groups_and_channel_members_are_resolved_through_slack(
     assert not await directory.may_approve(rule, "U0DAN")
     assert len(ws.calls) == calls
     # ... and read again once the cache is old.
-    assert await ApproverDirectory(client, ttl=0).may_approve(rule, "U0DAN")
+    assert await SlackDirectory(client, ttl=0).may_approve(rule, "U0DAN")
 
     # Slack down: what we knew still counts; what we never knew is nobody.
     ws.outage(True)
     try:
         assert await directory.may_approve(rule, "U0ALICE")
-        assert not await ApproverDirectory(client).may_approve({"usergroups": ["S0LEADS"]}, "U0ALICE")
+        assert not await SlackDirectory(client).may_approve({"usergroups": ["S0LEADS"]}, "U0ALICE")
     finally:
         ws.outage(False)
 
@@ -245,7 +245,7 @@ def _commitment_first() -> LumenConfig:
 
 async def test_quorum_two_needs_two_different_approvers(open_stack: StackOpener) -> None:
     async with open_stack(_commitment_first()) as stack:
-        ws, db = stack.workspace, stack.services.db
+        ws, db = stack.workspace, stack.container.db
         gate = await wake_gate(stack)
         assert (await get(db, Approval, gate.approval_id)).quorum == 2
         assert "0 of 2 approvals" in block_texts(gate.message(ws).blocks)
@@ -276,7 +276,7 @@ async def test_quorum_two_needs_two_different_approvers(open_stack: StackOpener)
 
 async def test_with_quorum_two_one_rejection_is_a_veto(open_stack: StackOpener) -> None:
     async with open_stack(_commitment_first()) as stack:
-        ws, db = stack.workspace, stack.services.db
+        ws, db = stack.workspace, stack.container.db
         gate = await wake_gate(stack)
         before = len(notes(ws, gate.channel_id, "U0ALICE"))
         await ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE)
@@ -296,7 +296,7 @@ async def test_with_quorum_two_one_rejection_is_a_veto(open_stack: StackOpener) 
 
 async def test_expiry_and_reminder_times_default_to_72_and_24_hours(stack) -> None:  # type: ignore[no-untyped-def]
     gate = await wake_gate(stack)
-    approval = await get(stack.services.db, Approval, gate.approval_id)
+    approval = await get(stack.container.db, Approval, gate.approval_id)
     assert _close(approval.expires_at - approval.created_at, 72 * HOUR)
     assert _close(approval.next_reminder_at - approval.created_at, 24 * HOUR)
     assert approval.approvers["on_expiry"] == "reject"
@@ -308,18 +308,18 @@ async def test_expiry_and_reminder_times_follow_the_policy(open_stack: StackOpen
     data["gates"]["categories"]["pricing_change"] = {"expiry_hours": 2, "reminder_hours": 0.5}
     async with open_stack(to_config(data)) as stack:
         gate = await wake_gate(stack)
-        approval = await get(stack.services.db, Approval, gate.approval_id)
+        approval = await get(stack.container.db, Approval, gate.approval_id)
         assert _close(approval.expires_at - approval.created_at, 2 * HOUR)
         assert _close(approval.next_reminder_at - approval.created_at, HOUR / 2)
 
 
 async def test_on_expiry_reject(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     later = utcnow() + 73 * HOUR
-    report = await sweep(db, stack.services.directory, now=later)
+    report = await sweep(db, stack.container.directory, now=later)
     assert report.expired == [gate.approval_id] and report.escalated == []
-    stack.replica.worker.notify()
+    stack.container.signals.runs.notify()
     stack.replica.outbox.notify()
 
     approval = await get(db, Approval, gate.approval_id)
@@ -337,11 +337,16 @@ async def test_on_expiry_reject(stack) -> None:  # type: ignore[no-untyped-def]
     assert not any(b["type"] == "actions" for b in gate.message(ws).blocks)
 
     # A second sweep finds nothing; a late click is told it is too late.
-    assert not (await sweep(db, stack.services.directory, now=later)).anything
+    assert not (await sweep(db, stack.container.directory, now=later)).anything
     # (The message has no buttons any more; a click from an old App Home view still lands here.)
-    late = await service.resolve(db, stack.services.directory, gate.approval_id, "U0ALICE", approve=True)
-    assert late.kind == "already" and late.status == "expired"
-    assert refusal_text(late).startswith("Too late: this approval expired")
+    async with db.sessions() as session:
+        late = await service.check(session, stack.container.directory, gate.approval_id, "U0ALICE")
+    async with db.transaction() as session:
+        assert await service.resolve(session, gate.approval_id, "U0ALICE", approve=True) == late
+    assert late is not None and late.kind == "already" and late.status == "expired"
+    assert click_refused(late.kind, late.status, late.resolved_by, late.resolved_at).startswith(
+        "Too late: this approval expired"
+    )
     assert (await get(db, Approval, gate.approval_id)).status == ApprovalStatus.EXPIRED
 
 
@@ -353,7 +358,7 @@ def _escalating() -> LumenConfig:
 
 async def test_on_expiry_escalate_once_to_the_backup_approvers(open_stack: StackOpener) -> None:
     async with open_stack(_escalating()) as stack:
-        ws, db, directory = stack.workspace, stack.services.db, stack.services.directory
+        ws, db, directory = stack.workspace, stack.container.db, stack.container.directory
         gate = await wake_gate(stack)
         msg = gate.message(ws)  # carol clicks before the escalation: not (yet) hers to decide
         await ws.click("U0CAROL", gate.channel_id, msg.ts, APPROVE)
@@ -383,14 +388,14 @@ async def test_on_expiry_escalate_once_to_the_backup_approvers(open_stack: Stack
 
 async def test_an_escalated_gate_that_expires_again_is_rejected(open_stack: StackOpener) -> None:
     async with open_stack(_escalating()) as stack:
-        ws, db, directory = stack.workspace, stack.services.db, stack.services.directory
+        ws, db, directory = stack.workspace, stack.container.db, stack.container.directory
         gate = await wake_gate(stack)
         first = utcnow() + 73 * HOUR
         assert (await sweep(db, directory, now=first)).escalated == [gate.approval_id]
         second = first + 73 * HOUR
         report = await sweep(db, directory, now=second)
         assert report.expired == [gate.approval_id] and report.escalated == []
-        stack.replica.worker.notify()
+        stack.container.signals.runs.notify()
         stack.replica.outbox.notify()
         assert (await get(db, Approval, gate.approval_id)).status == ApprovalStatus.EXPIRED
         assert (await get(db, Decision, gate.decision_id)).status == DecisionStatus.EXPIRED

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from lumen.approvals.jobs import sweep
+from lumen.approvals.tasks import sweep
 from lumen.db.base import utcnow
 from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, Run, RunStatus
 from tests.approvals.support import (
@@ -32,7 +32,7 @@ HOUR = timedelta(hours=1)
 
 
 async def test_after_approval_the_run_continues_from_the_gate(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     paused = await steps(db, gate.run_id)
     assert [s.name for s in paused] == JOURNAL[:3]
@@ -68,7 +68,7 @@ async def test_after_approval_the_run_continues_from_the_gate(stack) -> None:  #
 
 
 async def test_after_rejection_the_next_wake_up_reads_the_reason(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     reason = "Wait for the Q1 pricing study before touching plans"
     gate = await wake_gate(stack)
     await ws.click("U0ALICE", gate.channel_id, gate.ts, REJECT)
@@ -84,7 +84,7 @@ async def test_after_rejection_the_next_wake_up_reads_the_reason(stack) -> None:
 
     following = await wake_gate(stack)
     propose = next(s for s in await steps(db, following.run_id) if s.name == "propose_decisions")
-    prompt = "\n".join(m["content"] for m in propose.output["prompt"])
+    prompt = "\n".join(m["content"] for m in propose.input["messages"])
     assert f"{LAUNCH} — rejected, rejected because: {reason}" in prompt
     decision = await get(db, Decision, following.decision_id)
     assert decision.title == HIRE  # the offline model moved on to the next playbook step ...
@@ -93,7 +93,7 @@ async def test_after_rejection_the_next_wake_up_reads_the_reason(stack) -> None:
 
 async def test_a_click_while_the_run_is_still_pausing_is_picked_up_by_the_sweep(stack) -> None:  # type: ignore[no-untyped-def]
     """The click finds the run not yet `awaiting_approval`, so it cannot re-queue it; the sweep does."""
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     async with db.transaction() as session:  # as if its worker had not yet recorded the pause
         await session.execute(
@@ -110,16 +110,16 @@ async def test_a_click_while_the_run_is_still_pausing_is_picked_up_by_the_sweep(
                 status=RunStatus.AWAITING_APPROVAL, lease_owner=None, lease_expires_at=None
             )
         )
-    report = await sweep(db, stack.services.directory)
+    report = await sweep(db, stack.container.directory)
     assert report.resumed == [gate.run_id]
-    stack.replica.worker.notify()
+    stack.container.signals.runs.notify()
     await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
     assert [s.name for s in await steps(db, gate.run_id)] == JOURNAL
-    assert (await sweep(db, stack.services.directory)).resumed == []
+    assert (await sweep(db, stack.container.directory)).resumed == []
 
 
 async def test_app_home_lists_the_viewers_pending_approvals_with_working_buttons(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
 
     await ws.open_home("U0DAN")
@@ -148,7 +148,7 @@ async def test_app_home_lists_the_viewers_pending_approvals_with_working_buttons
 
 
 async def test_reject_from_app_home(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     await ws.open_home("U0BOB")
     home = await ws.wait_for(lambda: ws.home_views.get("U0BOB"), 5)
@@ -163,7 +163,7 @@ async def test_reject_from_app_home(stack) -> None:  # type: ignore[no-untyped-d
 
 
 async def test_lumen_approvals_lists_them_with_working_buttons(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
 
     before = len(notes(ws, "venture-acme", "U0DAN"))
@@ -184,7 +184,7 @@ async def test_lumen_approvals_lists_them_with_working_buttons(stack) -> None:  
 
 
 async def test_reminders_go_to_the_thread_and_to_each_approver(stack) -> None:  # type: ignore[no-untyped-def]
-    ws, db, directory = stack.workspace, stack.services.db, stack.services.directory
+    ws, db, directory = stack.workspace, stack.container.db, stack.container.directory
     gate = await wake_gate(stack)
     approval = await get(db, Approval, gate.approval_id)
     dm = {u: ws.dm_with(u).id for u in ("U0ALICE", "U0BOB", "U0CAROL", "U0DAN")}

@@ -22,17 +22,19 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from lumen.approvals.directory import ApproverDirectory
-from lumen.config import LumenConfig, Settings
+from lumen.slack.directory import SlackDirectory
+from lumen.config import LumenConfig
+from lumen.settings import Settings
 from lumen.db.migrate import upgrade
 from lumen.db.session import Database
-from lumen.services import Services
+from lumen.container import Container
+from lumen.runtime import build_container
 from lumen.ventures.sync import sync_config
 from tests.ask.history import CONFIG_YAML, MEMBERS, NOW, Planned, generate, history_config, write_history
 from tests.support.databases import _asyncpg_dsn, postgres_admin_url, sqlite_url
 
 
-class ChannelMembers(ApproverDirectory):
+class ChannelMembers(SlackDirectory):
     """The directory as Slack would answer it for the history's channels."""
 
     def __init__(self, members: dict[str, set[str]] | None = None) -> None:
@@ -49,7 +51,7 @@ class History:
 
     url: str
     db: Database
-    services: Services
+    container: Container
     plans: list[Planned]
     ids: dict[str, int]  # decision id by plan key
     now: datetime
@@ -145,7 +147,7 @@ def history_settings(url: str, config_path: Path, **extra: Any) -> Settings:
 
 @asynccontextmanager
 async def open_history(templates: Templates, backend: str, now: datetime, tmp_path: Path) -> AsyncIterator[History]:
-    """A private copy of the history built for `now`, with services that know channel members."""
+    """A private copy of the history built for `now`, with container that know channel members."""
     source, plans, ids = templates.get(backend, now)
     pg_name = None
     if backend == "sqlite":
@@ -161,11 +163,9 @@ async def open_history(templates: Templates, backend: str, now: datetime, tmp_pa
     config_path = tmp_path / "lumen.yml"
     config_path.write_text(CONFIG_YAML)
     db = Database(url)
-    services = Services(
-        settings=history_settings(url, config_path), config=history_config(), db=db, directory=ChannelMembers()
-    )
+    container = build_container(history_settings(url, config_path), history_config(), db, directory=ChannelMembers())
     try:
-        yield History(url=url, db=db, services=services, plans=plans, ids=ids, now=now, config_path=config_path)
+        yield History(url=url, db=db, container=container, plans=plans, ids=ids, now=now, config_path=config_path)
     finally:
         await db.dispose()
         if pg_name is not None:

@@ -8,14 +8,13 @@ HTTP to the OpenAI-compatible stub, which says whatever the test scripts (fake c
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
 
 from lumen.ask.service import SYSTEM, Answer, answer_question
 from lumen.llm import Gateway
-from lumen.slack.blocks.answers import Source, answer_blocks, linkify
+from lumen.render.answers import Source, answer_blocks, linkify
 from tests.ask.conftest import History
 from tests.ask.history import LOCAL, Planned
 from tests.support.openai_stub import OpenAIStub, text
@@ -53,9 +52,10 @@ def outcome_shown(plan: Planned) -> str:
 
 async def ask(history: History, question: str, *, gateway: Gateway | None = None, user: str = "U0ALICE",
               channel: str | None = None, operator: bool = False) -> Answer:
+    c = history.container
     return await answer_question(
-        history.services, gateway or history.services.gateway, question,
-        user_id=user, channel_id=channel, now=history.now, operator=operator,
+        c.db.sessions, gateway or c.gateway, c.directory, question,
+        tz=c.workspace_tz, user_id=user, channel_id=channel, now=history.now, operator=operator,
     )
 
 
@@ -158,21 +158,11 @@ async def test_the_latest_outcome_decides_what_worked_and_what_failed(history: H
 
 
 @pytest.fixture
-async def stub() -> AsyncIterator[OpenAIStub]:
-    server = await OpenAIStub().start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
 def stub_gateway(history: History, stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch) -> Gateway:
     """The real-provider path: LUMEN_MODEL_STRONG=openai/…, LUMEN_MODEL_API_BASE, a dummy key."""
-    monkeypatch.setenv("OPENAI_API_KEY", "dummy")
-    monkeypatch.setenv("LUMEN_MODEL_API_BASE", stub.base_url)
-    monkeypatch.setenv("LUMEN_LLM_MAX_ATTEMPTS", "1")
-    settings = history.services.settings.model_copy(update={"model_strong": STUB_MODEL})
+    settings = history.container.settings.model_copy(
+        update={"model_strong": STUB_MODEL, "model_api_base": stub.base_url, "llm_max_attempts": 1}
+    )
     return Gateway.from_settings(settings, history.db)
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from lumen.ask.retrieval import DEFAULT_LIMIT, nearest, search
+from lumen.ask.repository import DEFAULT_LIMIT, nearest, search
 from lumen.ask.understand import KnownVenture, understand
 from lumen.db.models import Venture
 from tests.ask.conftest import History

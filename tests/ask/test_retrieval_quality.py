@@ -92,9 +92,10 @@ async def test_precision_and_recall_over_the_question_set(history: History) -> N
         expected = history.ids_where(case.relevant)
         assert expected, f"the generator must give {case.question!r} something to find"
         assert len(expected) <= 25, f"{case.question!r}: more than one answer's worth of records"
+        c = history.container
         answer = await answer_question(
-            history.services, history.services.gateway, case.question,
-            user_id=case.user, channel_id=case.channel, now=history.now,
+            c.db.sessions, c.gateway, c.directory, case.question,
+            tz=c.workspace_tz, user_id=case.user, channel_id=case.channel, now=history.now,
         )
         assert not answer.refused, (case.question, answer.text)
         cited = set(answer.cited)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from lumen.devmode import DevStack, dev_stack
-from lumen.devslack import Message, Workspace
+from devslack import Message, Workspace
 from lumen.slack.listeners.ask import SUGGESTED_PROMPTS
 from tests.ask.conftest import History
 from tests.ask.history import LOCAL
@@ -40,8 +40,8 @@ def last_quarter(now: datetime) -> tuple[date, date]:
 @pytest.fixture
 async def stack(live_history: History) -> AsyncIterator[DevStack]:
     workspace = Workspace.demo(retry_delays=FAST_RETRIES)
-    services = live_history.services
-    async with dev_stack(services.settings, services.config, workspace=workspace) as running:
+    container = live_history.container
+    async with dev_stack(container.settings, container.config, workspace=workspace) as running:
         yield running
 
 

@@ -1,6 +1,6 @@
 """Fixtures for the brain tests: the offline gateway, the real stack, and a few waits.
 
-Everything runs on both databases through the root `services` fixture. The stack is the dev
+Everything runs on both databases through the root `container` fixture. The stack is the dev
 workspace and a Lumen replica talking over real HTTP; its replica accepts POST /api/outcomes
 with API_TOKEN.
 """
@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from lumen.config import LumenConfig, Settings
+from lumen.config import LumenConfig
+from lumen.settings import Settings
 from lumen.db.models import Run, RunStatus, Venture
 from lumen.db.session import Database
 from lumen.devmode import DevStack, dev_stack
-from lumen.devslack import Message, Workspace
+from devslack import Message, Workspace
 from lumen.llm import Gateway
 from lumen.runtime import prepare
-from lumen.services import Services
+from lumen.container import Container
 from tests.conftest import EXAMPLE_CONFIG
 from tests.support.databases import sqlite_url
 from tests.test_cli import Result, lumen
@@ -36,16 +37,16 @@ DONE = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.AWAITING_APPROVAL)
 
 
 @pytest.fixture
-def gateway(services: Services) -> Gateway:
+def gateway(container: Container) -> Gateway:
     """The gateway as `lumen serve` builds it from the default settings: the offline model."""
-    return Gateway.from_settings(services.settings, services.db)
+    return Gateway.from_settings(container.settings, container.db)
 
 
 @pytest.fixture
-async def stack(services: Services) -> AsyncIterator[DevStack]:
-    settings = services.settings.model_copy(update={"api_token": API_TOKEN})
+async def stack(container: Container) -> AsyncIterator[DevStack]:
+    settings = container.settings.model_copy(update={"api_token": API_TOKEN})
     workspace = Workspace.demo(retry_delays=FAST_RETRIES)
-    async with dev_stack(settings, services.config, workspace=workspace) as running:
+    async with dev_stack(settings, container.config, workspace=workspace) as running:
         yield running
 
 
@@ -94,23 +95,23 @@ async def wait_for_message(
 
 
 @pytest.fixture
-async def cli_services(tmp_path: Path, example_config: LumenConfig) -> AsyncIterator[Services]:
-    """Services on a SQLite file that `lumen …` subprocesses share with the test (see `cli`).
+async def cli_container(tmp_path: Path, example_config: LumenConfig) -> AsyncIterator[Container]:
+    """Container on a SQLite file that `lumen …` subprocesses share with the test (see `cli`).
 
     The CLI tests run on SQLite only: each command is a fresh process (about a second of
     imports), and the queries behind them run on both databases in the other tests.
     """
     (tmp_path / "lumen.yml").write_text(EXAMPLE_CONFIG.read_text())
     settings = Settings(LUMEN_DATABASE_URL=sqlite_url(tmp_path), LUMEN_CONFIG=str(tmp_path / "lumen.yml"))
-    services = await prepare(settings, example_config)
+    container = await prepare(settings, example_config)
     try:
-        yield services
+        yield container
     finally:
-        await services.db.dispose()
+        await container.db.dispose()
 
 
 async def cli(directory: Path, *args: str) -> Result:
-    """`lumen …` in a subprocess on the `cli_services` database of the test's tmp_path."""
+    """`lumen …` in a subprocess on the `cli_container` database of the test's tmp_path."""
     return await lumen(
         directory, *args, LUMEN_DATABASE_URL=sqlite_url(directory), LUMEN_CONFIG=str(directory / "lumen.yml")
     )

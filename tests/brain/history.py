@@ -44,9 +44,9 @@ from lumen.db.models import (
 )
 from lumen.db.session import Database
 from lumen.engine import runs
-from lumen.engine.worker import run_now
+from lumen.runtime import run_now
 from lumen.llm import Gateway
-from lumen.services import Services
+from lumen.container import Container
 
 CATEGORIES = ("pricing_change", "marketing", "research", "resource_allocation", "new_dependency")
 KINDS = ("success", "failure", "success", "mixed", "pending", "success", "rejected", "success", "failure", "success")
@@ -281,7 +281,7 @@ async def write_history(db: Database, slug: str, weeks: int, per_week: int, star
 
 
 async def synthesise(
-    services: Services,
+    container: Container,
     gateway: Gateway,
     venture_id: int,
     at: datetime,
@@ -290,10 +290,10 @@ async def synthesise(
     kind: RunKind = RunKind.SYNTHESIS,
 ) -> int:
     """Queue the synthesis `at` (its nominal time) and run it here, as the weekly job would."""
-    from lumen.brain.platform import platform_key
-    from lumen.brain.synthesis import synthesis_key
+    from lumen.brain.service import platform_key
+    from lumen.brain.service import synthesis_key
 
-    async with services.db.transaction() as session:
+    async with container.db.transaction() as session:
         if kind == RunKind.SYNTHESIS:
             venture = await session.get(Venture, venture_id)
             assert venture is not None
@@ -310,7 +310,7 @@ async def synthesise(
             side_effects=side_effects,
         )
     assert run_id is not None, f"a run with key {key} already exists"
-    status = await run_now(services, gateway, run_id)
+    status = await run_now(container, run_id, gateway)
     assert status == RunStatus.SUCCEEDED, (run_id, status)
     return run_id
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from lumen.brain.attribution import scores_for_venture
-from lumen.brain.outcomes import OutcomeReport, record_outcome
+from lumen.brain.service import scores_for_venture
+from lumen.brain.service import OutcomeReport, record_outcome
 from lumen.db.models import Run, RunKind, RunStatus, RunTrigger
 from lumen.domain.attribution import MIN_OUTCOMES, VersionScore
-from lumen.services import Services
+from lumen.container import Container
 from tests.brain.conftest import START, venture_id
 from tests.brain.history import Generated, write_history
 
@@ -29,8 +29,8 @@ def expected(version: int, items: list[Generated], cost: Decimal) -> VersionScor
     )
 
 
-async def test_scores_per_brain_version(services: Services) -> None:
-    db = services.db
+async def test_scores_per_brain_version(container: Container) -> None:
+    db = container.db
     acme = await venture_id(db, "acme")
     # Weeks 1-3 under brains v1-v3, 50 decisions each; week 4 has three decisions under v4.
     history = await write_history(db, "acme", 3, 50, START, brain_version=lambda week: week)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from lumen.brain.schema import WriteBrain
+from lumen.domain.brain_schema import WriteBrain
 from lumen.domain.brain import CITATIONS_KEPT, SECTIONS, DecisionFact, cited_ids, diff_brains, extractive_brain
 from lumen.llm.context_block import ContextBlock, VentureInfo
 from lumen.llm.offline_playbook import OFFLINE_MARK, synthesize_brain

@@ -11,20 +11,20 @@ from sqlalchemy import func, select
 
 from lumen.db.models import BrainVersion, PlatformInsight, Run, Venture
 from lumen.devmode import dev_stack
-from lumen.devslack import Workspace
-from lumen.services import Services
+from devslack import Workspace
+from lumen.container import Container
 from tests.brain.conftest import FAST_RETRIES, texts, wait_for_message
 from tests.slack.support import checked_blocks
 
 SUMMARY = re.compile(r"weekly brain v\d+ · \d{4}-W\d\d")
 
 
-async def counts(services: Services) -> tuple[int, int, int]:
+async def counts(container: Container) -> tuple[int, int, int]:
     """Demo runs (the seeded history and its syntheses), brain versions, insight versions.
 
     Not all decisions: a start may also catch up a scheduled wake-up that fell in the last 24 h.
     """
-    async with services.db.sessions() as session:
+    async with container.db.sessions() as session:
         return (
             await session.scalar(select(func.count()).select_from(Run).where(Run.idempotency_key.like("demo:%"))) or 0,
             await session.scalar(select(func.count()).select_from(BrainVersion)) or 0,
@@ -32,9 +32,9 @@ async def counts(services: Services) -> tuple[int, int, int]:
         )
 
 
-async def test_demo_seeds_real_summaries_once(services: Services) -> None:
+async def test_demo_seeds_real_summaries_once(container: Container) -> None:
     first = Workspace.demo(retry_delays=FAST_RETRIES)
-    async with dev_stack(services.settings, services.config, workspace=first, demo=True):
+    async with dev_stack(container.settings, container.config, workspace=first, demo=True):
         acme = await wait_for_message(first, "venture-acme", lambda m: bool(SUMMARY.search(texts(m))))
         brightbox = await wait_for_message(first, "venture-brightbox", lambda m: bool(SUMMARY.search(texts(m))))
         platform = await wait_for_message(first, "lumen-platform", lambda m: "Platform insights v" in texts(m))
@@ -46,7 +46,7 @@ async def test_demo_seeds_real_summaries_once(services: Services) -> None:
         assert "How each brain version performed" in texts(acme) and "What changed since" in texts(acme)
         assert "pricing_change worked in 2 ventures (acme, brightbox)" in texts(platform)
         # Extractive, but useful: grouped by category and verdict, with the metric and citations.
-        async with services.db.sessions() as session:
+        async with container.db.sessions() as session:
             acme_id = await session.scalar(select(Venture.id).where(Venture.slug == "acme"))
             brain = await session.scalar(
                 select(BrainVersion).where(BrainVersion.venture_id == acme_id).order_by(BrainVersion.version.desc()).limit(1)
@@ -56,12 +56,12 @@ async def test_demo_seeds_real_summaries_once(services: Services) -> None:
         assert "“Raise the Pro plan from $49 to $59” (MRR 38000 → 41500)" in worked["worked:pricing_change"]["text"]
         assert any(s["key"] == "principle:pricing_change" and s["text"].startswith("Lean into") for s in brain.principles)
         assert any("Cold outbound to 500 SaaS CFOs" in s["text"] for s in brain.failed)
-        seeded = await counts(services)
+        seeded = await counts(container)
         assert seeded[0] > 13 and seeded[1:] == (brain.version + 5, 6)  # acme v6 + brightbox v5; insights v1-v6
 
     second = Workspace.demo(retry_delays=FAST_RETRIES)
-    async with dev_stack(services.settings, services.config, workspace=second, demo=True):
+    async with dev_stack(container.settings, container.config, workspace=second, demo=True):
         await asyncio.sleep(0.5)  # time for anything queued to reach the workspace
-        assert await counts(services) == seeded
+        assert await counts(container) == seeded
         for channel in ("venture-acme", "venture-brightbox", "lumen-platform"):
             assert not [m for m in second.messages(channel) if SUMMARY.search(texts(m)) or "Platform insights" in texts(m)]

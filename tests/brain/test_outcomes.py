@@ -11,13 +11,13 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select
 
-from lumen.brain.outcomes import OutcomeExists, OutcomeReport, record_outcome
+from lumen.brain.service import OutcomeExists, OutcomeReport, record_outcome
 from lumen.db.models import Decision, DecisionStatus, Outcome, Verdict
 from lumen.db.session import Database
-from lumen.devmode import DevStack
-from lumen.devslack import Message
-from lumen.services import Services
-from lumen.slack.blocks.outcomes import OUTCOME_MODAL, RECORD_ACTION
+from lumen.devmode import DevStack, dev_stack
+from devslack import Message
+from lumen.container import Container
+from lumen.render.outcomes import OUTCOME_MODAL, RECORD_ACTION
 from tests.brain.conftest import API_TOKEN, action_ids, cli, texts, wait_for_message
 from tests.slack.support import answer_to
 
@@ -41,7 +41,7 @@ async def executed_decision(stack: DevStack) -> tuple[Message, int]:
 async def awaiting_decision(stack: DevStack) -> int:
     """Wake Brightbox's ceo: its first move is a pricing change, which waits for a human."""
     await answer_to(stack.workspace, "U0ALICE", "venture-brightbox", "wake brightbox ceo")
-    db = stack.services.db
+    db = stack.container.db
     for _ in range(200):
         async with db.sessions() as session:
             found = await session.scalar(
@@ -61,7 +61,7 @@ async def outcomes_of(db: Database, decision_id: int) -> list[Outcome]:
 
 
 async def test_record_outcome_button_modal_and_thread_reply(stack: DevStack) -> None:
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     message, decision_id = await executed_decision(stack)
     assert "Record outcome" in texts(message)
 
@@ -111,7 +111,7 @@ async def test_record_outcome_button_modal_and_thread_reply(stack: DevStack) -> 
 
 
 async def test_outcome_slash_command(stack: DevStack) -> None:
-    ws, db = stack.workspace, stack.services.db
+    ws, db = stack.workspace, stack.container.db
     message, decision_id = await executed_decision(stack)
     pending_id = await awaiting_decision(stack)
 
@@ -148,7 +148,7 @@ async def test_outcome_slash_command(stack: DevStack) -> None:
 
 
 async def test_outcome_http_api(stack: DevStack) -> None:
-    db, services = stack.services.db, stack.services
+    db = stack.container.db
     message, decision_id = await executed_decision(stack)
     pending_id = await awaiting_decision(stack)
     url = f"{stack.app_url}/api/outcomes"
@@ -199,51 +199,57 @@ async def test_outcome_http_api(stack: DevStack) -> None:
         assert status == 201 and answer["supersedes"] == outcome.id
         assert [o.verdict for o in await outcomes_of(db, decision_id)] == [Verdict.SUCCESS, Verdict.FAILURE]
 
-        # Without LUMEN_API_TOKEN the endpoint accepts nothing, whatever the header says.
-        services.settings = services.settings.model_copy(update={"api_token": None})
-        status, answer = await post(body, good)
-        assert (status, answer["error"]) == (503, "api_disabled")
-        assert "LUMEN_API_TOKEN" in answer["detail"]
+
+async def test_without_a_token_the_outcome_api_accepts_nothing(container: Container) -> None:
+    """Without LUMEN_API_TOKEN the endpoint accepts nothing, whatever the header says."""
+    settings = container.settings.model_copy(update={"api_token": None})
+    async with dev_stack(settings, container.config) as stack, aiohttp.ClientSession() as http:
+        body = {"decision_id": 1, "verdict": "success"}
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+        async with http.post(f"{stack.app_url}/api/outcomes", json=body, headers=headers) as response:
+            status, answer = response.status, await response.json()
+    assert (status, answer["error"]) == (503, "api_disabled")
+    assert "LUMEN_API_TOKEN" in answer["detail"]
 
 
-async def test_outcomes_are_never_overwritten(services: Services, gateway) -> None:  # type: ignore[no-untyped-def]
+async def test_outcomes_are_never_overwritten(container: Container, gateway) -> None:  # type: ignore[no-untyped-def]
     """The service itself, on both databases: refusal, supersession, the thread post queued once each."""
     from tests.brain.history import write_history
     from tests.brain.conftest import START
 
-    history = await write_history(services.db, "acme", 1, 50, START)
+    history = await write_history(container.db, "acme", 1, 50, START)
     pending = next(d for d in history.decisions if d.kind == "pending")
     rejected = next(d for d in history.decisions if d.kind == "rejected")
-    async with services.db.transaction() as session:
+    async with container.db.transaction() as session:
         first = await record_outcome(session, OutcomeReport(decision_id=pending.id, verdict="Success"), source="cli")
     with pytest.raises(OutcomeExists, match=f"outcome #{first.outcome_id}\\)"):
-        async with services.db.transaction() as session:
+        async with container.db.transaction() as session:
             await record_outcome(session, OutcomeReport(decision_id=pending.id, verdict="failure"), source="cli")
-    async with services.db.transaction() as session:
+    async with container.db.transaction() as session:
         second = await record_outcome(
             session, OutcomeReport(decision_id=pending.id, verdict="failure", replace=True), source="cli"
         )
     assert second.superseded == first.outcome_id
-    rows = await outcomes_of(services.db, pending.id)
+    rows = await outcomes_of(container.db, pending.id)
     assert [(o.id, o.verdict, o.supersedes_id) for o in rows] == [
         (first.outcome_id, Verdict.SUCCESS, None), (second.outcome_id, Verdict.FAILURE, first.outcome_id)
     ]
     from lumen.errors import LumenError
 
     with pytest.raises(LumenError, match=f"Decision #{rejected.id} was rejected, not executed"):
-        async with services.db.transaction() as session:
+        async with container.db.transaction() as session:
             await record_outcome(session, OutcomeReport(decision_id=rejected.id, verdict="success"), source="cli")
 
 
-async def test_lumen_outcome_cli(cli_services: Services, tmp_path: Path) -> None:
+async def test_lumen_outcome_cli(cli_container: Container, tmp_path: Path) -> None:
     """`lumen outcome` as an operator runs it: subprocesses against the same database."""
     from tests.brain.conftest import START
     from tests.brain.history import write_history
 
-    services = cli_services
-    history = await write_history(services.db, "acme", 1, 50, START)
+    container = cli_container
+    history = await write_history(container.db, "acme", 1, 50, START)
     fresh, already = [d for d in history.decisions if d.kind == "pending"][:2]
-    async with services.db.transaction() as session:
+    async with container.db.transaction() as session:
         existing = await record_outcome(session, OutcomeReport(decision_id=already.id, verdict="success"), source="api")
 
     new, refused, replaced = await asyncio.gather(
@@ -252,7 +258,7 @@ async def test_lumen_outcome_cli(cli_services: Services, tmp_path: Path) -> None
         cli(tmp_path, "outcome", str(already.id), "failure"),
         cli(tmp_path, "outcome", str(already.id), "mixed", "--replace"),
     )
-    [outcome] = await outcomes_of(services.db, fresh.id)
+    [outcome] = await outcomes_of(container.db, fresh.id)
     assert new.code == 0, new.err
     assert new.out.strip() == f"recorded outcome #{outcome.id} for decision #{fresh.id}"
     assert (outcome.verdict, outcome.metric, outcome.metric_before, outcome.metric_after, outcome.note) == (
@@ -263,7 +269,7 @@ async def test_lumen_outcome_cli(cli_services: Services, tmp_path: Path) -> None
     # Whichever of the two ran first, the existing outcome is never overwritten.
     assert refused.code == 2 and "already has an outcome" in refused.err and "Traceback" not in refused.err
     assert replaced.code == 0, replaced.err
-    rows = await outcomes_of(services.db, already.id)
+    rows = await outcomes_of(container.db, already.id)
     assert [o.verdict for o in rows] == [Verdict.SUCCESS, Verdict.MIXED]
     assert rows[1].supersedes_id == existing.outcome_id
     assert replaced.out.strip() == (

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from lumen.db.models import Decision, DecisionStatus, PlatformInsight, Run, Step
 from lumen.devmode import DevStack
 from lumen.domain.brain import iso_week
-from lumen.slack.blocks.approvals import APPROVE_ACTION
+from lumen.render.approvals import APPROVE_ACTION
 from tests.brain.conftest import START, action_ids, texts, venture_id, wait_for_message, wait_for_run
 from tests.brain.history import week_end, write_history
 from tests.slack.support import answer_to, checked_blocks
@@ -25,15 +25,15 @@ def row(insight: PlatformInsight) -> dict[str, Any]:
 
 
 async def test_insight_across_ventures_reaches_the_next_decision(stack: DevStack) -> None:
-    services, ws, scheduler = stack.services, stack.workspace, stack.replica.scheduler
-    db = services.db
+    container, ws, scheduler = stack.container, stack.workspace, stack.replica.scheduler
+    db = container.db
     ids = {slug: await venture_id(db, slug) for slug in ("acme", "brightbox")}
     histories = {slug: await write_history(db, slug, 2, 50, START) for slug in ids}
 
     async def week(n: int) -> PlatformInsight:
         for slug, vid in ids.items():
-            await wait_for_run(db, await scheduler.fire_synthesis(venture_id=vid, slug=slug, fire_time=week_end(START, n)))
-        await wait_for_run(db, await scheduler.fire_platform(fire_time=week_end(START, n) + timedelta(minutes=30)))
+            await wait_for_run(db, await scheduler.fire_job(f"synthesis:{vid}", week_end(START, n)))
+        await wait_for_run(db, await scheduler.fire_job("platform", week_end(START, n) + timedelta(minutes=30)))
         async with db.sessions() as session:
             return await session.scalar(select(PlatformInsight).order_by(PlatformInsight.version.desc()).limit(1))
 
@@ -77,7 +77,7 @@ async def test_insight_across_ventures_reaches_the_next_decision(stack: DevStack
         run = await session.get(Run, decision.run_id)
         step = await session.scalar(select(Step).where(Step.run_id == decision.run_id, Step.name == "propose_decisions"))
     assert run is not None and run.insight_version == 2
-    prompt = "\n".join(m["content"] for m in step.output["prompt"])
+    prompt = "\n".join(m["content"] for m in step.input["messages"])
     assert "Platform insights (version 2):" in prompt and f"- {insight['text']}" in prompt
     assert "A platform insight supports it" in decision.rationale
 

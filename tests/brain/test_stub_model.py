@@ -4,15 +4,13 @@ foreign citations, and the call lands in the spend ledger as a synthesis."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select
 
-from lumen.brain.schema import WRITE_BRAIN
+from lumen.domain.brain_schema import WRITE_BRAIN
 from lumen.db.models import BrainVersion, Spend
 from lumen.llm import Gateway, GatewayOptions, ModelTiers
-from lumen.services import Services
+from lumen.container import Container
 from tests.brain.conftest import START, venture_id
 from tests.brain.history import synthesise, week_end, write_history
 from tests.support.openai_stub import OpenAIStub, tool_call
@@ -20,18 +18,8 @@ from tests.support.openai_stub import OpenAIStub, tool_call
 MODEL = "openai/lumen-stub-brain"
 
 
-@pytest.fixture
-async def stub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OpenAIStub]:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-lumen-test-not-a-key")
-    server = await OpenAIStub().start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-async def test_stub_model_brain_keeps_only_real_citations(services: Services, stub: OpenAIStub) -> None:
-    db = services.db
+async def test_stub_model_brain_keeps_only_real_citations(container: Container, stub: OpenAIStub) -> None:
+    db = container.db
     acme = await venture_id(db, "acme")
     history = await write_history(db, "acme", 1, 10, START)
     foreign = (await write_history(db, "brightbox", 1, 5, START)).decisions[0]
@@ -52,7 +40,7 @@ async def test_stub_model_brain_keeps_only_real_citations(services: Services, st
         )
     )
     gateway = Gateway(db, ModelTiers(fast=(MODEL,), strong=(MODEL,)), GatewayOptions(api_base=stub.base_url, timeout_s=5))
-    run_id = await synthesise(services, gateway, acme, week_end(START, 1))
+    run_id = await synthesise(container, gateway, acme, week_end(START, 1))
 
     [request] = stub.requests
     assert request.path == "/v1/chat/completions" and request.model == "lumen-stub-brain"

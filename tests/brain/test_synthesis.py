@@ -12,15 +12,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lumen.brain.facts import facts_since, sections_of
+from lumen.brain.repository import facts_since
+from lumen.brain.service import sections_of
 from lumen.db.models import BrainVersion, Decision, Outcome, Step, Verdict
 from lumen.db.session import Database
 from lumen.devmode import DevStack
 from lumen.domain.attribution import MIN_OUTCOMES
 from lumen.domain.brain import SECTIONS, diff_brains, iso_week
 from lumen.llm import Gateway
-from lumen.services import Services
-from lumen.slack.blocks.common import escape, usd
+from lumen.container import Container
+from lumen.render.common import escape, usd
 from tests.brain.conftest import START, cli, texts, venture_id, wait_for_message, wait_for_run
 from tests.brain.history import Generated, History, synthesise, week_end, week_start, write_history
 from tests.slack.support import answer_to, block_texts, checked_blocks
@@ -61,8 +62,8 @@ async def assert_citations_are_real(db: Database) -> int:
     return checked
 
 
-async def test_each_week_builds_on_the_last(services: Services, gateway: Gateway) -> None:
-    db = services.db
+async def test_each_week_builds_on_the_last(container: Container, gateway: Gateway) -> None:
+    db = container.db
     acme, brightbox = await venture_id(db, "acme"), await venture_id(db, "brightbox")
     history = await write_history(db, "acme", 3, 50, START)
     other = await write_history(db, "brightbox", 2, 50, START)
@@ -75,9 +76,9 @@ async def test_each_week_builds_on_the_last(services: Services, gateway: Gateway
     runs: dict[int, int] = {}
     v1_row: dict[str, Any] = {}
     for week in (1, 2, 3):
-        runs[week] = await synthesise(services, gateway, acme, week_end(START, week))
+        runs[week] = await synthesise(container, gateway, acme, week_end(START, week))
         if week <= 2:
-            await synthesise(services, gateway, brightbox, week_end(START, week))
+            await synthesise(container, gateway, brightbox, week_end(START, week))
         if week == 1:
             v1_row = row((await brains(db, acme))[0])
 
@@ -137,8 +138,8 @@ def _score(label: str, items: list[Generated]) -> str:
 
 async def test_weekly_summary_and_brain_in_slack(stack: DevStack) -> None:
     """The scheduler's synthesis job through the replica's own worker, posted through the outbox."""
-    services, ws = stack.services, stack.workspace
-    db = services.db
+    container, ws = stack.container, stack.workspace
+    db = container.db
     acme = await venture_id(db, "acme")
     history: History = await write_history(db, "acme", 2, 50, START)
     # Week 3 is quiet: four decisions under brain v2, too few outcomes to judge it.
@@ -146,7 +147,7 @@ async def test_weekly_summary_and_brain_in_slack(stack: DevStack) -> None:
     history.decisions += quiet.decisions
     summaries = []
     for week in (1, 2, 3):
-        run_id = await stack.replica.scheduler.fire_synthesis(venture_id=acme, slug="acme", fire_time=week_end(START, week))
+        run_id = await stack.replica.scheduler.fire_job(f"synthesis:{acme}", week_end(START, week))
         assert run_id is not None
         await wait_for_run(db, run_id)
         summaries.append(
@@ -197,16 +198,16 @@ async def test_weekly_summary_and_brain_in_slack(stack: DevStack) -> None:
     assert "Brightbox Studio has no brain yet" in answer.text
 
 
-async def test_lumen_brain_show_and_diff(cli_services: Services, tmp_path: Path) -> None:
-    services = cli_services
+async def test_lumen_brain_show_and_diff(cli_container: Container, tmp_path: Path) -> None:
+    container = cli_container
     from lumen.llm import Gateway as _Gateway
 
-    gateway = _Gateway.from_settings(services.settings, services.db)
-    acme = await venture_id(services.db, "acme")
-    await write_history(services.db, "acme", 2, 50, START)
+    gateway = _Gateway.from_settings(container.settings, container.db)
+    acme = await venture_id(container.db, "acme")
+    await write_history(container.db, "acme", 2, 50, START)
     for week in (1, 2):
-        await synthesise(services, gateway, acme, week_end(START, week))
-    v1, v2 = await brains(services.db, acme)
+        await synthesise(container, gateway, acme, week_end(START, week))
+    v1, v2 = await brains(container.db, acme)
 
     latest, first, diff = await asyncio.gather(
         cli(tmp_path, "brain", "show", "acme"),

@@ -14,15 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from lumen.brain.synthesis import synthesis_key
+from lumen.brain.service import synthesis_key
 from lumen.config import LumenConfig
 from lumen.db.migrate import upgrade
 from lumen.db.models import BrainVersion, Run, RunKind, RunStatus
 from lumen.db.session import Database
-from lumen.engine.scheduler import AgentScheduler
-from lumen.engine.worker import Worker
-from lumen.llm import Gateway
-from lumen.services import Services
+from lumen.container import Container
+from lumen.runtime import build_container, make_scheduler, make_worker
 from lumen.ventures.sync import sync_config
 from tests.brain.conftest import START, venture_id
 from tests.brain.history import write_history
@@ -46,21 +44,21 @@ async def brain_count(db: Database) -> int:
         return await session.scalar(select(func.count()).select_from(BrainVersion)) or 0
 
 
-async def test_two_schedulers_in_one_process(services: Services) -> None:
+async def test_two_schedulers_in_one_process(container: Container) -> None:
     """Two replicas' schedulers and workers, each on its own connection pool, in one process."""
-    db = services.db
+    db = container.db
     acme = await venture_id(db, "acme")
     await write_history(db, "acme", 3, 20, START)
     other = Database(db.url)
     replicas = []
     try:
         for database in (db, other):
-            replica = Services(settings=services.settings, config=services.config, db=database)
-            worker = Worker(replica, Gateway.from_settings(services.settings, database), poll_interval=0.05)
-            replicas.append((AgentScheduler(database, on_enqueued=worker.notify, config=services.config), worker))
+            replica = build_container(container.settings, container.config, database)
+            worker = make_worker(replica, poll_interval=0.05)
+            replicas.append((make_scheduler(replica), worker))
         fired = await asyncio.gather(
             *(
-                scheduler.fire_synthesis(venture_id=acme, slug="acme", fire_time=t)
+                scheduler.fire_job(f"synthesis:{acme}", t)
                 for scheduler, _ in replicas
                 for t in (MONDAY, MONDAY, WEDNESDAY)
             )

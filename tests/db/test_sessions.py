@@ -5,17 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from lumen.db.models import Venture
 from lumen.db.migrate import upgrade
 from lumen.db.session import Database
-from lumen.services import Services
+from lumen.container import Container
 from tests.support.databases import sqlite_url
 
 
-async def test_a_transaction_commits_as_a_whole_or_not_at_all(services: Services) -> None:
-    db = services.db
+async def test_a_transaction_commits_as_a_whole_or_not_at_all(container: Container) -> None:
+    db = container.db
     async with db.sessions() as session:
         names = dict((await session.execute(select(Venture.slug, Venture.name))).all())
 

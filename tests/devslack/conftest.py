@@ -15,7 +15,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from lumen.devslack import Workspace, start
+from devslack import Workspace, start
 
 
 @dataclass

@@ -178,7 +178,7 @@ async def test_bolt_app_over_http():
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from lumen.devslack import Workspace, start
+    from devslack import Workspace, start
 
     ws = Workspace.demo(retry_delays=(0.05,))
     ws_runner, _ = await start(ws)

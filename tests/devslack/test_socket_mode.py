@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
@@ -10,7 +9,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from lumen.devslack import Workspace, start
+from devslack import Workspace, start
 
 
 @pytest.fixture

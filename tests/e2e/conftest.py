@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from lumen.config import Settings
+from lumen.settings import Settings
 from lumen.devmode import DevStack, demo_config, dev_stack
 
 CHROMIUM = os.environ.get("LUMEN_CHROMIUM", "/usr/bin/chromium")

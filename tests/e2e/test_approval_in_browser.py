@@ -26,7 +26,7 @@ async def test_reject_an_approval_in_the_browser(e2e_stack: DevStack, page: Any)
     from playwright.async_api import expect
 
     started = time.monotonic()
-    ws, db = e2e_stack.workspace, e2e_stack.services.db
+    ws, db = e2e_stack.workspace, e2e_stack.container.db
     await page.goto(f"{e2e_stack.workspace_url}/")
     await expect(page.get_by_test_id("connection-state")).to_have_text("live")
     await page.get_by_test_id("user-switcher").select_option("U0ALICE")

@@ -19,17 +19,22 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from lumen.agents.schema import PROPOSE_DECISIONS
+from lumen.domain.proposals import PROPOSE_DECISIONS
 from lumen.cli import main
-from lumen.config import LumenConfig, Settings, parse_config
+from lumen.config import LumenConfig, parse_config
+from lumen.settings import Settings
 from lumen.db.models import Agent, Decision, OutboxMessage, Run, RunStatus, RunTrigger, Spend, Step, Venture
 from lumen.db.session import Database
 from lumen.devmode import DevStack, dev_stack
-from lumen.devslack import Workspace
+from devslack import Workspace
 from lumen.engine import runs
+from lumen.engine.scheduler import Scheduler
+from lumen.engine.signals import Signal
 from lumen.engine.worker import Worker
+from lumen.agents import service as agents
+from lumen.runtime import make_worker as worker_for
 from lumen.llm import Gateway
-from lumen.services import Services
+from lumen.container import Container
 from tests.support.openai_stub import Behaviour, OpenAIStub, tool_call
 
 STUB_MODEL = "openai/stub-model"
@@ -46,61 +51,69 @@ def example_config() -> LumenConfig:
     return parse_config(TEST_CONFIG.read_text(encoding="utf-8"), source=str(TEST_CONFIG))
 
 
-@pytest.fixture(autouse=True)
-def _dummy_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-lumen-test-not-a-key")
-
-
 @pytest.fixture
-async def stub() -> AsyncIterator[OpenAIStub]:
-    server = await OpenAIStub().start()
-    try:
-        yield server
-    finally:
-        await server.close()
+def stub_settings(container: Container, stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose model tiers are `openai/stub-model`, reached at the stub (LUMEN_MODEL_API_BASE).
 
-
-@pytest.fixture
-def stub_settings(services: Services, stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings whose model tiers are `openai/stub-model`, reached at the stub (LUMEN_MODEL_API_BASE)."""
+    The variable is set too, for the `lumen` commands and subprocesses a test starts.
+    """
     monkeypatch.setenv("LUMEN_MODEL_API_BASE", stub.base_url)
-    return services.settings.model_copy(update={"model_strong": STUB_MODEL, "model_fast": STUB_MODEL})
+    return container.settings.model_copy(
+        update={"model_strong": STUB_MODEL, "model_fast": STUB_MODEL, "model_api_base": stub.base_url}
+    )
 
 
 @pytest.fixture
-def make_worker(services: Services) -> Callable[..., Worker]:
+def make_worker(container: Container) -> Callable[..., Worker]:
     """A worker on the test's database with a short lease; the offline model unless told."""
 
     def make(settings: Settings | None = None, **kwargs: Any) -> Worker:
-        gateway = Gateway.from_settings(settings or services.settings, services.db)
+        gateway = Gateway.from_settings(settings or container.settings, container.db)
         kwargs.setdefault("concurrency", 1)
         kwargs.setdefault("lease", timedelta(seconds=2))
         kwargs.setdefault("poll_interval", 0.05)
-        return Worker(services, gateway, **kwargs)
+        return worker_for(container, gateway=gateway, **kwargs)
 
     return make
 
 
 @pytest.fixture
-def config_file(services: Services) -> Path:
+def config_file(container: Container) -> Path:
     """lumen.yml where LUMEN_CONFIG points: the demo config, for the CLI and subprocesses."""
-    path = Path(services.settings.config_path)
+    path = Path(container.settings.config_path)
     path.write_text(TEST_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
     return path
 
 
 @pytest.fixture
-def open_stack(services: Services):  # type: ignore[no-untyped-def]
+def open_stack(container: Container):  # type: ignore[no-untyped-def]
     """`async with open_stack(**settings) as stack`: the dev workspace + a running replica."""
 
     @asynccontextmanager
     async def open_(**updates: Any) -> AsyncIterator[DevStack]:
         workspace = Workspace.demo(retry_delays=(0.05, 0.05, 0.05))
-        settings = services.settings.model_copy(update=updates)
-        async with dev_stack(settings, services.config, workspace=workspace) as running:
+        settings = container.settings.model_copy(update=updates)
+        async with dev_stack(settings, container.config, workspace=workspace) as running:
             yield running
 
     return open_
+
+
+def wake_scheduler(db: Database, enqueued: Signal | None = None) -> Scheduler:
+    """A scheduler with the agents' wake-ups only, as a replica registers them."""
+    return Scheduler(db, [agents.wake_schedules], enqueued=enqueued)
+
+
+class Counting(Signal):
+    """A signal that also counts its notifications into `into`."""
+
+    def __init__(self, into: list[None]) -> None:
+        super().__init__()
+        self.into = into
+
+    def notify(self) -> None:
+        self.into.append(None)
+        super().notify()
 
 
 # --- scripted model answers -------------------------------------------------------------
@@ -152,18 +165,18 @@ async def enqueue_wake(db: Database, venture: str, role: str, key: str | None = 
     return run_id
 
 
-async def wake_and_process(services: Services, make_worker, settings: Settings) -> tuple[int, RunStatus | None]:  # type: ignore[no-untyped-def]
+async def wake_and_process(container: Container, make_worker, settings: Settings) -> tuple[int, RunStatus | None]:  # type: ignore[no-untyped-def]
     """Queue a wake-up of acme's ceo and run it to its end with a fresh worker."""
-    run_id = await enqueue_wake(services.db, "acme", "ceo")
+    run_id = await enqueue_wake(container.db, "acme", "ceo")
     worker = make_worker(settings)
-    claim = await runs.claim_next(services.db, worker.owner, worker.lease)
+    claim = await runs.claim_next(container.db, worker.owner, worker.lease)
     assert claim is not None and claim.run_id == run_id
     return run_id, await worker.process(claim)
 
 
-async def lumen_cli(services: Services, config_file: Path, *args: str) -> Result:
+async def lumen_cli(container: Container, config_file: Path, *args: str) -> Result:
     """`lumen ARGS` on the test's database and lumen.yml, in a thread (it runs its own loop)."""
-    env = {"LUMEN_DATABASE_URL": services.db.url, "LUMEN_CONFIG": str(config_file)}
+    env = {"LUMEN_DATABASE_URL": container.db.url, "LUMEN_CONFIG": str(config_file)}
     return await asyncio.to_thread(CliRunner().invoke, main, list(args), env=env)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from lumen.config import Settings
+from lumen.settings import Settings
 from lumen.db.models import Approval, Decision, OutboxMessage, Run, RunStatus, RunTrigger, Spend
-from lumen.services import Services
+from lumen.container import Container
 from tests.engine.helpers import HALF_VALID, STUB_MODEL, all_rows, count, get_run, lumen_cli, steps_of, wake_and_process
 from tests.support.openai_stub import Behaviour, OpenAIStub
 
@@ -23,9 +23,9 @@ OTHER_IDEA = Behaviour(
 )
 
 
-async def lumen(services: Services, config_file: Path, *args: str) -> Result:
+async def lumen(container: Container, config_file: Path, *args: str) -> Result:
     """`lumen ARGS`, which must succeed."""
-    result = await lumen_cli(services, config_file, *args)
+    result = await lumen_cli(container, config_file, *args)
     assert result.exit_code == 0, result.output + repr(result.exception)
     return result
 
@@ -36,37 +36,37 @@ def _new_run_id(output: str) -> int:
     return int(found.group(1))
 
 
-async def _side_effects(services: Services) -> tuple[int, int, int]:
-    db = services.db
+async def _side_effects(container: Container) -> tuple[int, int, int]:
+    db = container.db
     return (await count(db, Decision), await count(db, OutboxMessage), await count(db, Approval))
 
 
 @pytest.fixture
-async def original(services: Services, config_file: Path) -> int:
+async def original(container: Container, config_file: Path) -> int:
     """`lumen wake acme ceo`: the offline model proposes the gated annual-plan pricing change."""
-    result = await lumen(services, config_file, "wake", "acme", "ceo")
+    result = await lumen(container, config_file, "wake", "acme", "ceo")
     run_id = _new_run_id(result.output)
-    run = await get_run(services.db, run_id)
+    run = await get_run(container.db, run_id)
     assert run.status == RunStatus.AWAITING_APPROVAL
     return run_id
 
 
 async def test_replay_decides_again_from_the_same_inputs_and_touches_nothing_outside(
-    services: Services, config_file: Path, original: int
+    container: Container, config_file: Path, original: int
 ) -> None:
-    before = await _side_effects(services)
+    before = await _side_effects(container)
     assert before == (1, 1, 1)
 
-    result = await lumen(services, config_file, "runs", "replay", str(original))
+    result = await lumen(container, config_file, "runs", "replay", str(original))
 
     replay_id = _new_run_id(result.output)
     assert f"replaying run #{original} as run #{replay_id}" in result.output
     assert f"replay of run #{original} (no Slack side effects)" in result.output
-    assert await _side_effects(services) == before  # no decision, no approval, no Slack message
-    replay = await get_run(services.db, replay_id)
+    assert await _side_effects(container) == before  # no decision, no approval, no Slack message
+    replay = await get_run(container.db, replay_id)
     assert (replay.trigger, replay.replay_of_run_id, replay.side_effects) == (RunTrigger.REPLAY, original, False)
     assert replay.status == RunStatus.SUCCEEDED and replay.model_override is None
-    first, again = await steps_of(services.db, original), await steps_of(services.db, replay_id)
+    first, again = await steps_of(container.db, original), await steps_of(container.db, replay_id)
     # The original paused at its gate; the replay, which asks no human, runs to the end.
     assert [s.name for s in first] == ["context", "propose_decisions", "decision:0"]
     assert [s.name for s in again] == ["context", "propose_decisions", "decision:0", "finished"]
@@ -74,36 +74,36 @@ async def test_replay_decides_again_from_the_same_inputs_and_touches_nothing_out
     assert again[0].output == first[0].output
     assert again[1].input == first[1].input
     assert again[1].output["value"] == first[1].output["value"]
-    assert again[2].output["side_effects"] is False and "decision_id" not in again[2].output
+    assert again[2].output["side_effects"] is False and again[2].output["decision_id"] is None
     # The replay's model call is real and on the ledger, attributed to the replay.
-    assert await count(services.db, Spend, Spend.run_id == replay_id) == 1
+    assert await count(container.db, Spend, Spend.run_id == replay_id) == 1
 
 
 async def test_replay_with_another_model_records_it_and_diff_shows_what_changed(
-    services: Services,
+    container: Container,
     config_file: Path,
     original: int,
     stub: OpenAIStub,
     stub_settings: Settings,
 ) -> None:
     stub.set_default(OTHER_IDEA)
-    before = await _side_effects(services)
+    before = await _side_effects(container)
 
-    result = await lumen(services, config_file, "runs", "replay", str(original), "--model", STUB_MODEL)
+    result = await lumen(container, config_file, "runs", "replay", str(original), "--model", STUB_MODEL)
 
     replay_id = _new_run_id(result.output)
-    replay = await get_run(services.db, replay_id)
+    replay = await get_run(container.db, replay_id)
     assert replay.model_override == STUB_MODEL
     assert replay.status == RunStatus.SUCCEEDED
-    assert await _side_effects(services) == before
+    assert await _side_effects(container) == before
     [request] = stub.requests
-    original_steps = await steps_of(services.db, original)
+    original_steps = await steps_of(container.db, original)
     assert request.model == "stub-model"
     assert request.messages == original_steps[1].input["messages"]  # the same prompt, another model
-    steps = await steps_of(services.db, replay_id)
+    steps = await steps_of(container.db, replay_id)
     assert steps[1].output["model"] == STUB_MODEL
 
-    diff = (await lumen(services, config_file, "runs", "diff", str(original), str(replay_id))).output
+    diff = (await lumen(container, config_file, "runs", "diff", str(original), str(replay_id))).output
     assert f"--- run #{original}" in diff and f"+++ run #{replay_id}" in diff
     assert "-  model: lumen-offline/playbook" in diff and f"+  model: {STUB_MODEL}" in diff
     assert "-  proposed: [pricing_change] Launch annual plan with two months free" in diff
@@ -111,10 +111,10 @@ async def test_replay_with_another_model_records_it_and_diff_shows_what_changed(
     assert "+    amount: 450" in diff
     assert "-status: awaiting_approval" in diff and "+status: succeeded" in diff
 
-    same = (await lumen(services, config_file, "runs", "diff", str(original), str(original))).output
+    same = (await lumen(container, config_file, "runs", "diff", str(original), str(original))).output
     assert same.strip() == f"runs #{original} and #{original} made the same decisions the same way"
 
-    shown = (await lumen(services, config_file, "runs", "show", str(replay_id))).output
+    shown = (await lumen(container, config_file, "runs", "show", str(replay_id))).output
     assert f"run #{replay_id} · wake · trigger replay · succeeded" in shown
     assert f"replay of run #{original}" in shown
     assert "prompt:" in shown and "[system] You are the ceo agent of Acme Analytics" in shown
@@ -125,23 +125,23 @@ async def test_replay_with_another_model_records_it_and_diff_shows_what_changed(
     assert re.search(r"· \d+ ms · \$\d+\.\d{6}", llm_line), llm_line
     assert '"prompt_tokens":' in shown and '"latency_ms":' in shown
 
-    listed = (await lumen(services, config_file, "runs", "list")).output.splitlines()
+    listed = (await lumen(container, config_file, "runs", "list")).output.splitlines()
     assert [int(line.split()[0].lstrip("#")) for line in listed] == [replay_id, original]
     assert "acme/ceo" in listed[0] and "replay" in listed[0] and "succeeded" in listed[0]
     assert "manual" in listed[1] and "awaiting_approval" in listed[1]
-    only_failed = (await lumen(services, config_file, "runs", "list", "--status", "failed")).output
+    only_failed = (await lumen(container, config_file, "runs", "list", "--status", "failed")).output
     assert only_failed.strip() == "no runs yet"
 
 
 async def test_show_prints_a_failed_runs_reason(
-    services: Services, config_file: Path, stub: OpenAIStub, stub_settings: Settings, make_worker
+    container: Container, config_file: Path, stub: OpenAIStub, stub_settings: Settings, make_worker
 ) -> None:
     stub.set_default(HALF_VALID)
-    run_id, _ = await wake_and_process(services, make_worker, stub_settings)
-    shown = (await lumen(services, config_file, "runs", "show", str(run_id))).output
+    run_id, _ = await wake_and_process(container, make_worker, stub_settings)
+    shown = (await lumen(container, config_file, "runs", "show", str(run_id))).output
     assert "· failed" in shown.splitlines()[0]
     assert "error: openai/stub-model did not return valid `propose_decisions` arguments" in shown
     assert "state failed" in shown
-    listed = (await lumen(services, config_file, "runs", "list", "--status", "failed")).output
+    listed = (await lumen(container, config_file, "runs", "list", "--status", "failed")).output
     assert f"#{run_id}" in listed and "did not return valid" in listed
-    assert await all_rows(services.db, Run, Run.status == RunStatus.FAILED)
+    assert await all_rows(container.db, Run, Run.status == RunStatus.FAILED)

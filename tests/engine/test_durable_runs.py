@@ -9,21 +9,22 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 
-from lumen.config import Settings
+from lumen.settings import Settings
 from lumen.db.base import utcnow
 from lumen.db.models import Decision, OutboxMessage, OutboxStatus, Run, RunStatus, Step, StepKind
-from lumen.devslack import Workspace
-from lumen.devslack import start as start_workspace
+from devslack import Workspace
+from devslack import start as start_workspace
 from lumen.engine import outbox, runs
 from lumen.engine.journal import Journal, StepResult
+from lumen.errors import Invariant
 from lumen.engine.outbox import OutboxDispatcher
-from lumen.services import Services
+from lumen.container import Container
 from tests.engine.helpers import (
     STUB_MODEL,
     agent_of,
@@ -43,14 +44,31 @@ from tests.support.openai_stub import OpenAIStub
 
 CRASHING_WORKER = Path(__file__).parent / "procs" / "crashing_worker.py"
 
+
+class Stale(BaseModel):
+    stale: bool = True
+
+
+class Empty(BaseModel):
+    pass
+
+
+class Versions(BaseModel):
+    brain_version: int
+    insight_version: int
+
+
+class Posted(BaseModel):
+    posted: bool = False
+
 TWO_DECISIONS = (
     {"category": "marketing", "title": "Publish a churn benchmark report", "rationale": "Inbound."},
     {"category": "research", "title": "Interview ten churned customers", "expected_effect": "Top 3 churn reasons"},
 )
 
 
-async def test_a_stale_worker_is_fenced_out_and_writes_nothing(services: Services) -> None:
-    db = services.db
+async def test_a_stale_worker_is_fenced_out_and_writes_nothing(container: Container) -> None:
+    db = container.db
     run_id = await enqueue_wake(db, "acme", "ceo")
     stale = await runs.claim_next(db, "worker-a", timedelta(milliseconds=200))
     assert stale is not None and (stale.run_id, stale.epoch) == (run_id, 1)
@@ -65,37 +83,37 @@ async def test_a_stale_worker_is_fenced_out_and_writes_nothing(services: Service
         await runs.renew(db, stale)
     journal = await Journal.load(db, stale)
 
-    async def effect(session, output: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    async def effect(session, output: Stale) -> None:  # type: ignore[no-untyped-def]
         await outbox.enqueue(session, "chat.postMessage", {"channel": "#x", "text": "stale"}, dedupe_key="stale")
 
-    async def action() -> StepResult:
-        return StepResult(output={"stale": True})
+    async def action() -> StepResult[Stale]:
+        return StepResult(output=Stale())
 
     with pytest.raises(runs.LeaseLost):
-        await journal.step(StepKind.STATE, "context", action, effect=effect)
+        await journal.step(StepKind.STATE, "context", action, Stale, effect=effect)
     assert await steps_of(db, run_id) == []
     assert await outbox_rows(db) == []
 
     # Worker B still owns it and writes normally.
     fresh_journal = await Journal.load(db, fresh)
-    await fresh_journal.step(StepKind.STATE, "context", action)
+    await fresh_journal.step(StepKind.STATE, "context", action, Stale)
     [step] = await steps_of(db, run_id)
     assert step.epoch == 2
     run = await get_run(db, run_id)
     assert (run.status, run.lease_owner, run.attempts) == (RunStatus.RUNNING, "worker-b", 2)
 
 
-async def test_every_write_under_a_claim_extends_the_lease_by_the_claims_own_lease(services: Services) -> None:
+async def test_every_write_under_a_claim_extends_the_lease_by_the_claims_own_lease(container: Container) -> None:
     """A worker configured with a short lease keeps it short: a crash is taken over quickly."""
-    db = services.db
+    db = container.db
     run_id = await enqueue_wake(db, "acme", "ceo")
     claim = await runs.claim_next(db, "worker-a", timedelta(seconds=2))
     journal = await Journal.load(db, claim)
 
-    async def action() -> StepResult:
-        return StepResult(output={})
+    async def action() -> StepResult[Empty]:
+        return StepResult(output=Empty())
 
-    await journal.step(StepKind.STATE, "context", action)
+    await journal.step(StepKind.STATE, "context", action, Empty)
     left = (await get_run(db, run_id)).lease_expires_at - utcnow()
     assert timedelta(seconds=1) < left <= timedelta(seconds=2)
     await runs.renew(db, claim)
@@ -104,10 +122,10 @@ async def test_every_write_under_a_claim_extends_the_lease_by_the_claims_own_lea
 
 
 async def test_a_worker_whose_lease_was_taken_over_mid_call_records_nothing_of_its_answer(
-    services: Services, stub: OpenAIStub, stub_settings: Settings, make_worker
+    container: Container, stub: OpenAIStub, stub_settings: Settings, make_worker
 ) -> None:
     """A stalls inside the model call; B takes the run over, finishes it; A's answer is dropped."""
-    db = services.db
+    db = container.db
     stalled = dataclasses.replace(proposal({"category": "marketing", "title": "The stale worker's idea"}), delay_s=1.5)
     stub.enqueue(stalled, proposal({"category": "marketing", "title": "The fresh worker's idea"}))
     run_id = await enqueue_wake(db, "acme", "ceo")
@@ -146,14 +164,14 @@ async def test_a_worker_whose_lease_was_taken_over_mid_call_records_nothing_of_i
 
 
 async def test_a_worker_killed_mid_run_is_taken_over_without_a_second_model_call_or_post(
-    services: Services, database_url: str, stub: OpenAIStub, stub_settings: Settings, make_worker, config_file: Path
+    container: Container, database_url: str, stub: OpenAIStub, stub_settings: Settings, make_worker, config_file: Path
 ) -> None:
     """SIGKILL a worker process after the model call committed, as it derives the decisions.
 
     Another worker takes the run over once the lease expires and finishes it from the
     journal: the model is not called again and each decision and post exists once.
     """
-    db = services.db
+    db = container.db
     stub.set_default(proposal(*TWO_DECISIONS))
     run_id = await enqueue_wake(db, "acme", "ceo")
     proc = await asyncio.create_subprocess_exec(
@@ -219,9 +237,9 @@ async def test_a_worker_killed_mid_run_is_taken_over_without_a_second_model_call
 
 
 async def test_a_run_over_its_timeout_fails_and_stores_nothing(
-    services: Services, stub: OpenAIStub, stub_settings: Settings, make_worker
+    container: Container, stub: OpenAIStub, stub_settings: Settings, make_worker
 ) -> None:
-    db = services.db
+    db = container.db
     stub.set_default(dataclasses.replace(proposal(*TWO_DECISIONS), delay_s=5))
     run_id = await enqueue_wake(db, "acme", "ceo")
     worker = make_worker(stub_settings, run_timeout=timedelta(seconds=1))
@@ -243,26 +261,29 @@ async def test_a_run_over_its_timeout_fails_and_stores_nothing(
     assert failed.output == {"reason": "timed out after 1 s"}
 
 
-async def test_deferred_steps_are_written_with_the_next_step_and_carry_their_run_columns(services: Services) -> None:
-    db = services.db
+async def test_deferred_steps_are_written_with_the_next_step_and_carry_their_run_columns(container: Container) -> None:
+    db = container.db
     run_id = await enqueue_wake(db, "acme", "ceo")
     claim = await runs.claim_next(db, "worker-a", timedelta(seconds=30))
     journal = await Journal.load(db, claim)
 
-    async def read() -> StepResult:
-        return StepResult(output={"brain_version": 3, "insight_version": 2})
+    async def read() -> StepResult[Versions]:
+        return StepResult(output=Versions(brain_version=3, insight_version=2))
 
-    async def post(session, output: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    async def post(session, output: Posted) -> None:  # type: ignore[no-untyped-def]
         await outbox.enqueue(session, "chat.postMessage", {"channel": "#x", "text": "hi"}, dedupe_key="deferred")
-        output["posted"] = True
+        output.posted = True
 
-    versions = lambda o: {"brain_version": o["brain_version"], "insight_version": o["insight_version"]}  # noqa: E731
-    await journal.step(StepKind.STATE, "context", read, run_values=versions, deferred=True)
-    await journal.step(StepKind.TOOL_CALL, "post", lambda: _result({}), effect=post, deferred=True)
+    async def unposted() -> StepResult[Posted]:
+        return StepResult(output=Posted())
+
+    versions = lambda o: {"brain_version": o.brain_version, "insight_version": o.insight_version}  # noqa: E731
+    await journal.step(StepKind.STATE, "context", read, Versions, run_values=versions, deferred=True)
+    await journal.step(StepKind.TOOL_CALL, "post", unposted, Posted, effect=post, deferred=True)
     assert await steps_of(db, run_id) == [] and await outbox_rows(db) == []
     # A second deferred step may not set a column the first one sets: one would be lost.
-    with pytest.raises(RuntimeError, match="brain_version"):
-        await journal.step(StepKind.STATE, "again", read, run_values=versions, deferred=True)
+    with pytest.raises(Invariant, match="brain_version"):
+        await journal.step(StepKind.STATE, "again", read, Versions, run_values=versions, deferred=True)
 
     await journal.flush()
     steps = await steps_of(db, run_id)
@@ -272,6 +293,3 @@ async def test_deferred_steps_are_written_with_the_next_step_and_carry_their_run
     run = await get_run(db, run_id)
     assert (run.brain_version, run.insight_version) == (3, 2)
 
-
-async def _result(output: dict[str, Any]) -> StepResult:
-    return StepResult(output=output)

@@ -7,11 +7,11 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
-from lumen.config import Settings
+from lumen.settings import Settings
 from lumen.db.models import Decision, RunStatus
 from lumen.engine import runs
-from lumen.engine.scheduler import AgentScheduler
-from lumen.services import Services
+from lumen.runtime import make_scheduler
+from lumen.container import Container
 from tests.engine.helpers import count, decisions_of, enqueue_wake, eventually, get_run, proposal
 from tests.support.openai_stub import OpenAIStub
 
@@ -19,9 +19,9 @@ IDEA = {"category": "marketing", "title": "Publish a churn benchmark report", "r
 
 
 async def test_a_run_in_flight_finishes_before_the_worker_stops(
-    services: Services, stub: OpenAIStub, stub_settings: Settings, make_worker
+    container: Container, stub: OpenAIStub, stub_settings: Settings, make_worker
 ) -> None:
-    db = services.db
+    db = container.db
     stub.set_default(dataclasses.replace(proposal(IDEA), delay_s=0.5))
     run_id = await enqueue_wake(db, "acme", "ceo")
     worker = make_worker(stub_settings)
@@ -40,9 +40,9 @@ async def test_a_run_in_flight_finishes_before_the_worker_stops(
 
 
 async def test_a_run_that_outlives_the_grace_is_cancelled_and_taken_over_later(
-    services: Services, stub: OpenAIStub, stub_settings: Settings, make_worker
+    container: Container, stub: OpenAIStub, stub_settings: Settings, make_worker
 ) -> None:
-    db = services.db
+    db = container.db
     stub.enqueue(dataclasses.replace(proposal(IDEA), delay_s=30), proposal(IDEA))
     run_id = await enqueue_wake(db, "acme", "ceo")
     leaving = make_worker(stub_settings, lease=timedelta(seconds=1))
@@ -65,8 +65,8 @@ async def test_a_run_that_outlives_the_grace_is_cancelled_and_taken_over_later(
     assert [d.title for d in await decisions_of(db, run_id)] == [IDEA["title"]]
 
 
-async def test_the_scheduler_lets_a_running_job_finish(services: Services) -> None:
-    scheduler = AgentScheduler(services.db, config=services.config)
+async def test_the_scheduler_lets_a_running_job_finish(container: Container) -> None:
+    scheduler = make_scheduler(container)
     finished = asyncio.Event()
     started = asyncio.Event()
 

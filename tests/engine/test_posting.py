@@ -12,31 +12,31 @@ from sqlalchemy import select
 from lumen.db.base import utcnow
 from lumen.db.models import BrainVersion, Decision, OutboxStatus, Run, RunStatus, Venture
 from lumen.engine import outbox
-from lumen.services import Services
-from lumen.slack.blocks.decisions import TRAIL_ACTION
+from lumen.container import Container
+from lumen.render.decisions import TRAIL_ACTION
 from tests.engine.helpers import agent_of, all_rows, block_text, decision_ids_posted, eventually, outbox_rows
 
 FINISHED = (RunStatus.SUCCEEDED, RunStatus.AWAITING_APPROVAL, RunStatus.FAILED)
 
 
-async def _finished_runs(services: Services, n: int) -> list[Run]:
+async def _finished_runs(container: Container, n: int) -> list[Run]:
     async def check() -> list[Run] | None:
-        done = await all_rows(services.db, Run, Run.status.in_(FINISHED))
+        done = await all_rows(container.db, Run, Run.status.in_(FINISHED))
         return done if len(done) >= n else None
 
     return await eventually(check, timeout=15)
 
 
-async def _add_brain(services: Services, slug: str, version: int) -> None:
-    async with services.db.transaction() as session:
+async def _add_brain(container: Container, slug: str, version: int) -> None:
+    async with container.db.transaction() as session:
         venture = await session.scalar(select(Venture).where(Venture.slug == slug))
         session.add(BrainVersion(venture_id=venture.id, version=version, summary="What we learned so far."))
 
 
 async def test_wake_ups_post_each_decision_with_its_story_and_the_trail_in_a_thread(
-    services: Services, open_stack
+    container: Container, open_stack
 ) -> None:
-    await _add_brain(services, "acme", 2)
+    await _add_brain(container, "acme", 2)
     async with open_stack() as stack:
         ws = stack.workspace
         for role in ("cmo", "cmo", "ceo"):
@@ -44,7 +44,7 @@ async def test_wake_ups_post_each_decision_with_its_story_and_the_trail_in_a_thr
             await ws.slash_command("U0ALICE", "venture-acme", "/lumen", f"wake acme {role}")
             await ws.wait_for(lambda: len(decision_ids_posted(ws.messages("venture-acme"))) > before, timeout=15)
 
-        decisions = await eventually(lambda: _all_posted(services), timeout=5)
+        decisions = await eventually(lambda: _all_posted(container), timeout=5)
         assert [(d.title, d.status.value) for d in decisions] == [
             ("Run a LinkedIn ads test for the analytics add-on", "executed"),  # $300, under the $500 gate
             ("Publish a churn benchmark report", "executed"),
@@ -92,8 +92,8 @@ async def test_wake_ups_post_each_decision_with_its_story_and_the_trail_in_a_thr
         assert len([m for m in ws.thread(card.channel, card.ts) if m.is_reply]) == 1
 
 
-async def _all_posted(services: Services) -> list[Decision] | None:
-    decisions = await all_rows(services.db, Decision)
+async def _all_posted(container: Container) -> list[Decision] | None:
+    decisions = await all_rows(container.db, Decision)
     return decisions if all(d.slack_ts for d in decisions) else None
 
 
@@ -102,7 +102,7 @@ def _top_level_bot_posts(ws, channel: str) -> list:  # type: ignore[no-untyped-d
 
 
 async def test_while_slack_is_down_nothing_is_lost_and_nothing_is_posted_twice(
-    services: Services, open_stack, monkeypatch: pytest.MonkeyPatch
+    container: Container, open_stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(outbox, "MAX_BACKOFF", timedelta(seconds=0.5))
     async with open_stack() as stack:
@@ -113,12 +113,10 @@ async def test_while_slack_is_down_nothing_is_lost_and_nothing_is_posted_twice(
         for venture, role in (("acme", "ceo"), ("acme", "cmo")):
             await ws.slash_command("U0ALICE", f"venture-{venture}", "/lumen", f"wake {venture} {role}")
         # And a scheduled wake-up, as the replica's scheduler fires it.
-        brightbox = await agent_of(services.db, "brightbox", "ceo")
-        await stack.replica.scheduler.fire(
-            agent_id=brightbox.id, agent_ref="brightbox/ceo", fire_time=utcnow().replace(microsecond=0)
-        )
-        await _finished_runs(services, 3)
-        decisions = await all_rows(services.db, Decision)
+        brightbox = await agent_of(container.db, "brightbox", "ceo")
+        await stack.replica.scheduler.fire_job(f"wake:{brightbox.id}", utcnow().replace(microsecond=0))
+        await _finished_runs(container, 3)
+        decisions = await all_rows(container.db, Decision)
         assert len(decisions) == 3
         # Slack stays down a while; the dispatcher keeps trying, and keeps the rows.
         await asyncio.sleep(1.5)
@@ -132,25 +130,25 @@ async def test_while_slack_is_down_nothing_is_lost_and_nothing_is_posted_twice(
         await asyncio.sleep(1.0)  # a duplicate, if any, would have arrived by now
 
         assert Counter(posted()) == Counter({d.id: 1 for d in decisions})
-        async with services.db.sessions() as session:
+        async with container.db.sessions() as session:
             slugs = dict((await session.execute(select(Venture.id, Venture.slug))).all())
         for slug in ("acme", "brightbox"):
             here = sorted(decision_ids_posted(ws.messages(f"venture-{slug}")))
             assert here == sorted(d.id for d in decisions if slugs[d.venture_id] == slug)
             # Counted by message too, whatever its blocks: one bot post per decision, at its ts.
             posts = _top_level_bot_posts(ws, f"venture-{slug}")
-            mine = await all_rows(services.db, Decision)
+            mine = await all_rows(container.db, Decision)
             assert sorted(m.ts for m in posts) == sorted(d.slack_ts for d in mine if slugs[d.venture_id] == slug)
-        rows = [r for r in await outbox_rows(services.db) if r.ref.get("decision_id")]
+        rows = [r for r in await outbox_rows(container.db) if r.ref.get("decision_id")]
         assert len(rows) == 3
         assert {r.status for r in rows} == {OutboxStatus.SENT}
         assert all(r.attempts > 1 for r in rows)  # the failed tries were counted, then it went out
-        for decision in await all_rows(services.db, Decision):
+        for decision in await all_rows(container.db, Decision):
             assert decision.slack_ts is not None
 
 
 async def test_a_rate_limited_post_waits_for_retry_after_and_is_not_counted_as_failing(
-    services: Services, open_stack
+    container: Container, open_stack
 ) -> None:
     async with open_stack() as stack:
         ws = stack.workspace
@@ -163,7 +161,7 @@ async def test_a_rate_limited_post_waits_for_retry_after_and_is_not_counted_as_f
         gaps = [later.time - earlier.time for earlier, later in zip(attempts, attempts[1:])]
         assert all(gap >= 1.0 for gap in gaps), gaps
         [row] = await eventually(
-            lambda: _if(outbox_rows(services.db), lambda rows: rows[0].status == OutboxStatus.SENT), timeout=5
+            lambda: _if(outbox_rows(container.db), lambda rows: rows[0].status == OutboxStatus.SENT), timeout=5
         )
         assert (row.attempts, row.last_error) == (1, None)  # two 429s, no failed attempt counted
 

@@ -16,9 +16,9 @@ from lumen.db.base import utcnow
 from lumen.db.models import Agent, AgentStatus, Run, RunStatus, RunTrigger
 from lumen.db.session import Database
 from lumen.engine import runs
-from lumen.engine.scheduler import AgentScheduler
-from lumen.services import Services
-from tests.engine.helpers import agent_of, all_rows
+from lumen.engine.scheduler import Scheduler
+from lumen.container import Container
+from tests.engine.helpers import Counting, agent_of, all_rows, wake_scheduler
 
 REPLICA = Path(__file__).parent / "procs" / "scheduler_replica.py"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -51,36 +51,36 @@ async def _scheduled_runs(db: Database, agent_id: int) -> list[Run]:
     return await all_rows(db, Run, Run.agent_id == agent_id, Run.trigger == RunTrigger.SCHEDULE)
 
 
-async def test_a_firing_inserts_a_queued_run_keyed_by_agent_and_utc_nominal_time(services: Services) -> None:
-    agent = await agent_of(services.db, "acme", "ceo")
-    scheduler = AgentScheduler(services.db)
+async def test_a_firing_inserts_a_queued_run_keyed_by_agent_and_utc_nominal_time(container: Container) -> None:
+    agent = await agent_of(container.db, "acme", "ceo")
+    scheduler = wake_scheduler(container.db)
     nominal = datetime(2026, 11, 23, 9, 0, tzinfo=NEW_YORK)  # a Monday, 14:00 UTC
 
-    run_id = await scheduler.fire(agent_id=agent.id, agent_ref="acme/ceo", fire_time=nominal)
+    run_id = await scheduler.fire_job(f"wake:{agent.id}", nominal)
 
-    [run] = await _scheduled_runs(services.db, agent.id)
+    [run] = await _scheduled_runs(container.db, agent.id)
     assert run.id == run_id
     assert run.idempotency_key == "wake:acme/ceo:2026-11-23T14:00:00+00:00"
     assert run.scheduled_for == nominal
     assert (run.status, run.trigger, run.venture_id) == (RunStatus.QUEUED, RunTrigger.SCHEDULE, agent.venture_id)
     # The same firing again (a second replica, or a retry) adds nothing.
-    assert await scheduler.fire(agent_id=agent.id, agent_ref="acme/ceo", fire_time=nominal) is None
-    assert len(await _scheduled_runs(services.db, agent.id)) == 1
+    assert await scheduler.fire_job(f"wake:{agent.id}", nominal) is None
+    assert len(await _scheduled_runs(container.db, agent.id)) == 1
 
 
 async def test_two_replicas_firing_the_same_schedule_concurrently_make_one_run_per_fire_time(
-    services: Services,
+    container: Container,
 ) -> None:
-    agent = await agent_of(services.db, "acme", "ceo")
+    agent = await agent_of(container.db, "acme", "ceo")
     # Each replica has its own engine and connection pool, as two processes would.
-    other_db = Database(services.db.url)
+    other_db = Database(container.db.url)
     try:
-        replicas = [AgentScheduler(services.db), AgentScheduler(other_db)]
+        replicas = [wake_scheduler(container.db), wake_scheduler(other_db)]
         start = _hour(utcnow()) - timedelta(hours=10)
         nominals = [start + timedelta(hours=i) for i in range(8)]
         results = await asyncio.gather(
             *(
-                replica.fire(agent_id=agent.id, agent_ref="acme/ceo", fire_time=nominal)
+                replica.fire_job(f"wake:{agent.id}", nominal)
                 for nominal in nominals
                 for replica in replicas
             )
@@ -91,20 +91,20 @@ async def test_two_replicas_firing_the_same_schedule_concurrently_make_one_run_p
     per_fire_time = [results[i : i + 2] for i in range(0, len(results), 2)]
     for pair in per_fire_time:
         assert sum(r is not None for r in pair) == 1, per_fire_time
-    made = await _scheduled_runs(services.db, agent.id)
+    made = await _scheduled_runs(container.db, agent.id)
     assert sorted(r.idempotency_key for r in made) == sorted(runs.wake_key("acme/ceo", n) for n in nominals)
 
 
 async def test_two_replica_processes_make_one_run_per_fire_time(
-    services: Services, database_url: str
+    container: Container, database_url: str
 ) -> None:
-    """Two OS processes, each with a real AgentScheduler on the same database.
+    """Two OS processes, each with a real Scheduler on the same database.
 
     The agent's schedule is hourly and its last scheduled run was three hours ago, so both
     replicas catch up the moment they start (through APScheduler, not a direct call), and
     then both fire the same five nominal times.
     """
-    db = services.db
+    db = container.db
     agent = await agent_of(db, "acme", "ceo")
     await _set_schedule(db, agent.id, "0 * * * *")
     now = utcnow()
@@ -149,7 +149,7 @@ async def test_two_replica_processes_make_one_run_per_fire_time(
     assert latest_missed in keys or runs.wake_key("acme/ceo", _hour(now)) in keys
 
 
-async def _start_and_wait_for_catch_up(scheduler: AgentScheduler, job_id: str) -> object:
+async def _start_and_wait_for_catch_up(scheduler: Scheduler, job_id: str) -> object:
     done: asyncio.Future = asyncio.get_running_loop().create_future()
 
     def on_event(event) -> None:  # type: ignore[no-untyped-def]
@@ -161,14 +161,14 @@ async def _start_and_wait_for_catch_up(scheduler: AgentScheduler, job_id: str) -
     return await asyncio.wait_for(done, 10)
 
 
-async def test_after_five_hours_down_one_catch_up_run_for_the_latest_missed_hour(services: Services) -> None:
-    db = services.db
+async def test_after_five_hours_down_one_catch_up_run_for_the_latest_missed_hour(container: Container) -> None:
+    db = container.db
     agent = await agent_of(db, "acme", "ceo")
     await _set_schedule(db, agent.id, "0 * * * *")
     before = utcnow()
     await _seed_scheduled_run(db, agent, "acme/ceo", _hour(before) - timedelta(hours=5))
     enqueued: list[None] = []
-    scheduler = AgentScheduler(db, on_enqueued=lambda: enqueued.append(None))
+    scheduler = wake_scheduler(db, enqueued=Counting(enqueued))
     try:
         run_id = await _start_and_wait_for_catch_up(scheduler, f"wake:{agent.id}")
         await asyncio.sleep(0.3)  # a second, coalesced-away firing would show up by now
@@ -193,12 +193,12 @@ async def test_after_five_hours_down_one_catch_up_run_for_the_latest_missed_hour
     assert next_run.astimezone(timezone.utc) == catch_up.scheduled_for + timedelta(hours=1)
 
 
-async def test_a_scheduler_up_to_date_does_not_fire_at_start(services: Services) -> None:
-    db = services.db
+async def test_a_scheduler_up_to_date_does_not_fire_at_start(container: Container) -> None:
+    db = container.db
     agent = await agent_of(db, "acme", "ceo")
     await _set_schedule(db, agent.id, "0 * * * *")
     await _seed_scheduled_run(db, agent, "acme/ceo", _hour(utcnow()))
-    scheduler = AgentScheduler(db)
+    scheduler = wake_scheduler(db)
     try:
         await scheduler.start()
         await asyncio.sleep(0.3)
@@ -209,11 +209,11 @@ async def test_a_scheduler_up_to_date_does_not_fire_at_start(services: Services)
     assert job.next_run_time.astimezone(timezone.utc) == _hour(utcnow()) + timedelta(hours=1)
 
 
-async def test_weekday_cron_in_new_york_fires_monday_to_friday_at_nine_local(services: Services) -> None:
+async def test_weekday_cron_in_new_york_fires_monday_to_friday_at_nine_local(container: Container) -> None:
     """acme's ceo is on "0 9 * * 1-5" in America/New_York (the demo lumen.yml)."""
-    agent = await agent_of(services.db, "acme", "ceo")
+    agent = await agent_of(container.db, "acme", "ceo")
     assert agent.schedule == "0 9 * * 1-5"
-    scheduler = AgentScheduler(services.db)
+    scheduler = wake_scheduler(container.db)
     await scheduler.reload()  # registers the jobs without starting the clock
     trigger = scheduler.scheduler.get_job(f"wake:{agent.id}").trigger
 
@@ -228,15 +228,15 @@ async def test_weekday_cron_in_new_york_fires_monday_to_friday_at_nine_local(ser
     assert (fires[0].date().isoformat(), fires[-1].date().isoformat()) == ("2026-03-02", "2026-03-20")
     # 09:00 in New York is 14:00 UTC before the clocks change and 13:00 after.
     assert [f.astimezone(timezone.utc).hour for f in fires[4:6]] == [14, 13]
-    assert (await agent_of(services.db, "acme", "ceo")).status == AgentStatus.ACTIVE
+    assert (await agent_of(container.db, "acme", "ceo")).status == AgentStatus.ACTIVE
 
 
-async def test_a_paused_or_tripped_agent_is_not_woken_by_its_schedule(services: Services) -> None:
-    db = services.db
+async def test_a_paused_or_tripped_agent_is_not_woken_by_its_schedule(container: Container) -> None:
+    db = container.db
     agent = await agent_of(db, "acme", "ceo")
-    scheduler = AgentScheduler(db)
+    scheduler = wake_scheduler(db)
     for status in (AgentStatus.PAUSED, AgentStatus.TRIPPED):
         async with db.transaction() as session:
             await session.execute(update(Agent).where(Agent.id == agent.id).values(status=status))
-        assert await scheduler.fire(agent_id=agent.id, agent_ref="acme/ceo", fire_time=_hour(utcnow())) is None
+        assert await scheduler.fire_job(f"wake:{agent.id}", _hour(utcnow())) is None
     assert await _scheduled_runs(db, agent.id) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -37,15 +36,6 @@ def priced_model() -> str:
         }
     )
     return PRICED
-
-
-@pytest.fixture
-async def stub() -> AsyncIterator[OpenAIStub]:
-    server = await OpenAIStub().start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 class Sleeps(list[float]):

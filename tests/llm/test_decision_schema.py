@@ -6,16 +6,16 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from lumen.agents.schema import (
+from lumen.llm.tools import tool_spec
+from lumen.domain.proposals import (
     PROPOSE_DECISIONS,
     ProposedDecision,
     ProposeDecisions,
-    propose_decisions_tools,
 )
 
 
 def test_tool_spec_is_openai_style_and_self_contained() -> None:
-    [tool] = propose_decisions_tools()
+    tool = tool_spec(ProposeDecisions, PROPOSE_DECISIONS)
     assert tool["type"] == "function"
     function = tool["function"]
     assert function["name"] == PROPOSE_DECISIONS

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from lumen.agents.schema import PROPOSE_DECISIONS, ProposeDecisions
+from lumen.domain.proposals import PROPOSE_DECISIONS, ProposeDecisions
 from lumen.db.models import Spend
 from lumen.db.session import Database
 from lumen.llm import Attribution, InvalidModelOutput, LLMUnavailable

@@ -9,7 +9,7 @@ import sys
 def test_importing_lumen_llm_does_not_import_litellm() -> None:
     code = (
         "import sys\n"
-        "import lumen.llm, lumen.llm.gateway, lumen.llm.ledger, lumen.agents.schema\n"
+        "import lumen.llm, lumen.llm.gateway, lumen.llm.ledger, lumen.domain.proposals\n"
         "assert 'litellm' not in sys.modules, 'litellm was imported'\n"
         "from lumen.llm import _litellm\n"
         "assert not _litellm.is_imported()\n"

@@ -6,8 +6,9 @@ import json
 
 from sqlalchemy import select
 
-from lumen.agents.schema import PROPOSE_DECISIONS, ProposeDecisions, propose_decisions_tools
-from lumen.config import OFFLINE_MODEL
+from lumen.llm.tools import tool_spec
+from lumen.domain.proposals import PROPOSE_DECISIONS, ProposeDecisions
+from lumen.settings import OFFLINE_MODEL
 from lumen.db.models import Spend
 from lumen.db.session import Database
 from lumen.llm import Attribution, Gateway
@@ -99,7 +100,7 @@ async def test_litellm_call_returns_a_valid_tool_call_deterministically() -> Non
     messages = _messages(_ctx())
     answers = [
         await lm.acompletion(
-            model=OFFLINE_MODEL, messages=messages, tools=propose_decisions_tools()
+            model=OFFLINE_MODEL, messages=messages, tools=[tool_spec(ProposeDecisions, PROPOSE_DECISIONS)]
         )
         for _ in range(2)
     ]

@@ -5,7 +5,7 @@ import random
 import httpx
 import pytest
 
-from lumen.config import OFFLINE_MODEL, Settings
+from lumen.settings import OFFLINE_MODEL, Settings, load_settings
 from lumen.errors import ConfigError
 from lumen.llm import GatewayOptions, ModelTiers
 from lumen.llm.models import parse_model_list
@@ -26,24 +26,31 @@ def test_tiers_read_primary_and_fallbacks_from_settings() -> None:
         tiers.chain("medium")  # type: ignore[arg-type]
 
 
-def test_options_from_env() -> None:
-    options = GatewayOptions.from_env(
-        {
-            "LUMEN_MODEL_API_BASE": "http://localhost:4000/v1",
-            "LUMEN_LLM_TIMEOUT": "12.5",
-            "LUMEN_LLM_CONCURRENCY": "3",
-            "LUMEN_LLM_MAX_ATTEMPTS": "4",
-            "LUMEN_LLM_MAX_TOKENS": "512",
-        }
-    )
+def test_options_come_from_the_one_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "LUMEN_MODEL_API_BASE": "http://localhost:4000/v1",
+        "LUMEN_LLM_TIMEOUT": "12.5",
+        "LUMEN_LLM_CONCURRENCY": "3",
+        "LUMEN_LLM_MAX_ATTEMPTS": "4",
+        "LUMEN_LLM_MAX_TOKENS": "512",
+    }.items():
+        monkeypatch.setenv(name, value)
+    options = GatewayOptions.from_settings(load_settings())
     assert options.api_base == "http://localhost:4000/v1"
     assert (options.timeout_s, options.max_concurrency_per_model) == (12.5, 3)
     assert (options.max_attempts_per_model, options.max_output_tokens) == (4, 512)
-    assert GatewayOptions.from_env({}) == GatewayOptions()
-    with pytest.raises(ConfigError, match="LUMEN_LLM_CONCURRENCY"):
-        GatewayOptions.from_env({"LUMEN_LLM_CONCURRENCY": "many"})
-    with pytest.raises(ConfigError, match="greater than 0"):
-        GatewayOptions.from_env({"LUMEN_LLM_TIMEOUT": "0"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [("LUMEN_LLM_CONCURRENCY", "many", "valid integer"), ("LUMEN_LLM_TIMEOUT", "0", "greater than 0")],
+)
+def test_a_bad_llm_variable_is_named_with_what_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=f"{variable}={value!r}: .*{said}"):
+        load_settings()
 
 
 class _StatusError(Exception):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lumen.devslack import Delivery, Message, Workspace
-from lumen.slack.blocks.limits import check_blocks
+from devslack import Delivery, Message, Workspace
+from lumen.render.limits import check_blocks
 
 
 def response_url_payloads(ws: Workspace, delivery: Delivery) -> list[dict[str, Any]]:

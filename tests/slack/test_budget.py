@@ -13,7 +13,7 @@ from tests.slack.support import block_texts, response_url_payloads
 
 
 async def _agent(stack: DevStack, slug: str, role: str) -> Agent:
-    async with stack.services.db.sessions() as session:
+    async with stack.container.db.sessions() as session:
         return await session.scalar(
             select(Agent).join(Venture).where(Venture.slug == slug, Agent.role == role)
         )
@@ -21,7 +21,7 @@ async def _agent(stack: DevStack, slug: str, role: str) -> Agent:
 
 async def test_budget_lists_spend_against_each_agents_envelope(stack: DevStack) -> None:
     ceo = await _agent(stack, "acme", "ceo")
-    async with stack.services.db.transaction() as session:
+    async with stack.container.db.transaction() as session:
         session.add(Spend(agent_id=ceo.id, venture_id=ceo.venture_id, model="openai/gpt-4o", cost_usd=Decimal("21.5"), created_at=utcnow()))
     ws = stack.workspace
     delivery = await ws.slash_command("U0ALICE", "venture-acme", "/lumen", "budget acme")
@@ -33,7 +33,7 @@ async def test_budget_lists_spend_against_each_agents_envelope(stack: DevStack) 
 
 async def test_a_spent_envelope_pauses_the_agent_and_says_why(stack: DevStack) -> None:
     ceo = await _agent(stack, "acme", "ceo")
-    async with stack.services.db.transaction() as session:
+    async with stack.container.db.transaction() as session:
         session.add(Spend(agent_id=ceo.id, venture_id=ceo.venture_id, model="openai/gpt-4o", cost_usd=Decimal("30"), created_at=utcnow()))
     ws = stack.workspace
     await ws.slash_command("U0ALICE", "venture-acme", "/lumen", "wake acme ceo")
@@ -41,7 +41,7 @@ async def test_a_spent_envelope_pauses_the_agent_and_says_why(stack: DevStack) -
         lambda: [m for m in ws.messages("venture-acme") if "budget is spent" in m.text] or None, timeout=20
     )
     assert len(posts) == 1
-    async with stack.services.db.sessions() as session:
+    async with stack.container.db.sessions() as session:
         agent = await session.get(Agent, ceo.id)
         run = await session.scalar(select(Run).where(Run.agent_id == ceo.id))
     assert agent.status == AgentStatus.PAUSED and "budget" in agent.status_reason

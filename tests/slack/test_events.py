@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from lumen.db.models import SlackEventReceipt
 from lumen.devmode import DevStack
-from lumen.devslack import Message, Workspace
-from lumen.slack.blocks.limits import check_blocks
+from devslack import Message, Workspace
+from lumen.render.limits import check_blocks
 from tests.slack.support import block_texts, metric_value
 
 DEDUPED = "lumen_slack_events_deduplicated_total"
@@ -51,7 +51,7 @@ async def test_event_retry_is_answered_once(stack: DevStack) -> None:
     assert "/lumen status" in replies[0].text and "U0ALICE" in replies[0].text
     assert len(ws.calls_to("chat.postMessage")) == 2
     assert metric_value(await metrics_text(stack), DEDUPED) == before + 1
-    async with stack.services.db.sessions() as session:
+    async with stack.container.db.sessions() as session:
         ids = set((await session.scalars(select(SlackEventReceipt.event_id))).all())
     assert first.event_id in ids and len(ids) == 2
 

@@ -18,7 +18,7 @@ async def get(url: str) -> tuple[int, str, str]:
 
 async def take_database_away(stack: DevStack) -> None:
     """Make the replica's database unreachable, the way an outage would."""
-    db = stack.services.db
+    db = stack.container.db
     url = make_url(db.url)
     if db.dialect == "postgresql":
         admin = await asyncpg.connect(

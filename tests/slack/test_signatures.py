@@ -15,7 +15,7 @@ SIDE_EFFECTS = ("chat.postMessage", "chat.postEphemeral", "chat.update", "views.
 
 
 async def receipts(stack: DevStack) -> int:
-    async with stack.services.db.sessions() as session:
+    async with stack.container.db.sessions() as session:
         return (await session.execute(select(func.count()).select_from(SlackEventReceipt))).scalar_one()
 
 

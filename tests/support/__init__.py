@@ -1,1 +1,1 @@
-"""Test helpers: throwaway databases, and real local servers in place of remote services."""
+"""Test helpers: throwaway databases, and real local servers in place of remote container."""

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lumen.db.models import (
-    Agent,
-    Approval,
-    ApprovalStatus,
-    BrainVersion,
-    Decision,
-    DecisionStatus,
-    Outcome,
-    PlatformInsight,
-    Venture,
-)
+from lumen.agents import repository
+from lumen.agents.steps import RecentDecision, WakeContext
+from lumen.brain import service as brain
+from lumen.db.models import Agent, ApprovalStatus, DecisionStatus, Venture
 from lumen.llm.context_block import (
     AgentInfo,
     ContextBlock,
@@ -32,44 +23,6 @@ from lumen.llm.context_block import (
 RECENT_DECISIONS = 20
 
 
-@dataclass(frozen=True)
-class RecentDecision:
-    id: int
-    title: str
-    category: str
-    status: str
-    outcome: str | None
-    reason: str | None  # why a human rejected it
-
-
-@dataclass(frozen=True)
-class WakeContext:
-    block: ContextBlock
-    recent: tuple[RecentDecision, ...]
-    brain_summary: str
-    brain_version: int | None
-    insight_version: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "block": self.block.model_dump(mode="json"),
-            "recent": [r.__dict__ for r in self.recent],
-            "brain_summary": self.brain_summary,
-            "brain_version": self.brain_version,
-            "insight_version": self.insight_version,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> WakeContext:
-        return cls(
-            block=ContextBlock.model_validate(data["block"]),
-            recent=tuple(RecentDecision(**r) for r in data["recent"]),
-            brain_summary=data["brain_summary"],
-            brain_version=data["brain_version"],
-            insight_version=data["insight_version"],
-        )
-
-
 def _titles(items: list[Any]) -> list[str]:
     """Titles of the decisions a brain section cites (items are dicts with `titles`)."""
     out: list[str] = []
@@ -80,45 +33,19 @@ def _titles(items: list[Any]) -> list[str]:
 
 
 async def load_context(session: AsyncSession, agent: Agent, venture: Venture) -> WakeContext:
-    brain = await session.scalar(
-        select(BrainVersion)
-        .where(BrainVersion.venture_id == venture.id)
-        .order_by(BrainVersion.version.desc())
-        .limit(1)
-    )
-    insight = await session.scalar(
-        select(PlatformInsight).order_by(PlatformInsight.version.desc()).limit(1)
-    )
+    latest = await brain.latest_brain(session, venture.id)
+    insight = await brain.latest_insight(session)
     # Every decision's title, not just the recent ones: the playbook must not repeat itself.
     # The newest rows double as the "recent decisions" the prompt lists.
-    everything = (
-        await session.execute(
-            select(Decision.id, Decision.title, Decision.category, Decision.status)
-            .where(Decision.venture_id == venture.id)
-            .order_by(Decision.id.desc())
-        )
-    ).all()
+    everything = await repository.decision_history(session, venture.id)
     history = [(i, title, status) for i, title, _, status in everything]
     decisions = everything[:RECENT_DECISIONS]
-    ids = [d.id for d in decisions]
-    outcomes: dict[int, str] = {}
-    if ids:
-        for outcome in await session.scalars(
-            select(Outcome).where(Outcome.decision_id.in_(ids)).order_by(Outcome.id)
-        ):
-            outcomes[outcome.decision_id] = outcome.verdict.value  # the latest wins
-    approvals = (
-        await session.scalars(
-            select(Approval).where(
-                Approval.venture_id == venture.id,
-                Approval.status.in_([ApprovalStatus.REJECTED, ApprovalStatus.PENDING]),
-            )
-        )
-    ).all()
+    outcomes = await repository.latest_verdicts(session, [d.id for d in decisions])
+    approvals = await repository.open_and_rejected_approvals(session, venture.id)
     reasons = {a.decision_id: a.reason for a in approvals if a.status == ApprovalStatus.REJECTED}
     open_ids = {a.decision_id for a in approvals if a.status == ApprovalStatus.PENDING}
 
-    recent = tuple(
+    recent = [
         RecentDecision(
             id=d.id,
             title=d.title,
@@ -128,13 +55,11 @@ async def load_context(session: AsyncSession, agent: Agent, venture: Venture) ->
             reason=reasons.get(d.id),
         )
         for d in decisions
-    )
+    ]
     rejected = [(i, t) for i, t, status in history if status == DecisionStatus.REJECTED]
     block = ContextBlock(
         task="decide",
-        venture=VentureInfo(
-            slug=venture.slug, name=venture.name, stage=venture.stage, goals=list(venture.goals)
-        ),
+        venture=VentureInfo(slug=venture.slug, name=venture.name, stage=venture.stage, goals=list(venture.goals)),
         agent=AgentInfo(role=agent.role),
         playbook=[
             PlaybookItem(
@@ -148,16 +73,16 @@ async def load_context(session: AsyncSession, agent: Agent, venture: Venture) ->
             for a in venture.playbook
         ],
         tried=sorted({t for _, t, status in history if status != DecisionStatus.REJECTED}),
-        failed=sorted(set(_titles(brain.failed) if brain else [])),
+        failed=sorted(set(_titles(latest.failed) if latest else [])),
         rejected=[Rejection(title=t, reason=reasons.get(i) or "") for i, t in rejected],
-        brain_version=brain.version if brain else None,
+        brain_version=latest.version if latest else None,
         insight=InsightInfo(version=insight.version, items=list(insight.insights)) if insight else None,
         open_approvals=[t for i, t, _ in history if i in open_ids],
     )
     return WakeContext(
         block=block,
         recent=recent,
-        brain_summary=brain.summary if brain else "",
-        brain_version=brain.version if brain else None,
+        brain_summary=latest.summary if latest else "",
+        brain_version=latest.version if latest else None,
         insight_version=insight.version if insight else None,
     )

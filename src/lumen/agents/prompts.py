@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lumen.agents.context import WakeContext
+from lumen.agents.steps import WakeContext
+from lumen.errors import Invariant
 from lumen.llm.context_block import render_context_block
 
 SYSTEM = """You are the {role} agent of {name}, a venture run by AI agents and overseen by humans in Slack.
@@ -33,7 +34,8 @@ def _history(context: WakeContext) -> str:
 def build_messages(context: WakeContext) -> list[dict[str, Any]]:
     block = context.block
     venture, agent = block.venture, block.agent
-    assert venture is not None and agent is not None
+    if venture is None or agent is None:
+        raise Invariant("a decide context without its venture or agent")
     goals = "\n".join(f"- {g}" for g in venture.goals) or "- (none stated)"
     brain = (
         f"Brain version {context.brain_version}:\n{context.brain_summary}"

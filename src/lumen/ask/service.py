@@ -12,18 +12,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from lumen.approvals.directory import ApproverDirectory
-from lumen.ask.retrieval import Record, nearest, search
+from lumen.ask.repository import Record, live_ventures, nearest, search
 from lumen.ask.understand import KnownVenture, Question, understand
 from lumen.db.base import utcnow
 from lumen.db.models import Venture
+from lumen.db.session import SessionFactory
+from lumen.domain.directory import Directory, channel_approvers
 from lumen.llm import Attribution, Gateway
 from lumen.llm.context_block import ContextBlock, render_context_block
-from lumen.services import Services
-from lumen.slack.blocks.answers import Source, answer_blocks, linkify
-from lumen.slack.blocks.common import escape
+from lumen.render.answers import Source, answer_blocks, linkify
+from lumen.render.common import escape
 
 SYSTEM = """You answer questions about ventures run by AI agents, using ONLY the decision records provided.
 Rules:
@@ -42,7 +40,7 @@ class Answer:
     refused: bool = False
 
 
-async def _visible(services: Services, directory: ApproverDirectory, ventures: list[Venture], user_id: str | None, channel_id: str | None) -> list[Venture]:
+async def _visible(directory: Directory, ventures: list[Venture], user_id: str | None, channel_id: str | None) -> list[Venture]:
     """Private ventures are discussed only in their own channel or with that channel's members."""
     visible = []
     for venture in ventures:
@@ -50,7 +48,7 @@ async def _visible(services: Services, directory: ApproverDirectory, ventures: l
             visible.append(venture)
         elif channel_id and channel_id == venture.channel_id:
             visible.append(venture)
-        elif user_id and venture.channel_id and user_id in await directory.members({"channels": [venture.channel_id]}):
+        elif user_id and venture.channel_id and user_id in await directory.members(channel_approvers(venture.channel_id)):
             visible.append(venture)
     return visible
 
@@ -79,21 +77,25 @@ def _source(record: Record) -> Source:
 
 
 async def answer_question(
-    services: Services,
+    sessions: SessionFactory,
     gateway: Gateway,
+    directory: Directory,
     text: str,
     *,
+    tz: str,
     user_id: str | None = None,
     channel_id: str | None = None,
     now: datetime | None = None,
     operator: bool = False,
 ) -> Answer:
-    """`operator`: the CLI, which sees private ventures too."""
+    """Reads in short sessions of its own (`sessions`), none held across the model call.
+
+    `operator`: the CLI, which sees private ventures too.
+    """
     now = now or utcnow()
-    tz = services.workspace_tz
-    async with services.db.sessions() as session:
-        ventures = list((await session.scalars(select(Venture).where(Venture.archived_at.is_(None)))).all())
-    visible = ventures if operator else await _visible(services, services.directory, ventures, user_id, channel_id)
+    async with sessions() as session:
+        ventures = list(await live_ventures(session))
+    visible = ventures if operator else await _visible(directory, ventures, user_id, channel_id)
     everything = understand(text, [_known(v) for v in ventures], now=now, tz=tz, channel_id=channel_id)
     hidden = [v for v in everything.ventures if v.slug not in {x.slug for x in visible}]
     if everything.named_venture and hidden:
@@ -104,7 +106,7 @@ async def answer_question(
     by_slug = {v.slug: v for v in visible}
     ids = [by_slug[v.slug].id for v in question.ventures] if question.ventures else [v.id for v in visible]
 
-    async with services.db.sessions() as session:
+    async with sessions() as session:
         records = await search(session, question, ids)
         near = [] if records else await nearest(session, question, ids)
     footer = f"Answered from Lumen's records for {escape(question.scope)} · times in {tz}"

@@ -6,9 +6,9 @@ Versioned things (brains, insights, gate policies) are new rows, never updates.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum as StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -25,12 +25,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lumen.db.base import BigId, Base, IdMixin, TimestampMixin, utcnow
+from lumen.db.base import Base, BigId, IdMixin, TimestampMixin, utcnow
+from lumen.db.enums import (
+    AgentStatus,
+    ApprovalStatus,
+    DecisionStatus,
+    OutboxStatus,
+    RunKind,
+    RunStatus,
+    RunTrigger,
+    StepKind,
+    Verdict,
+)
+from lumen.domain.channels import channel_address
 
 Money = Numeric(18, 8)
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
+def _enum(cls: type[StrEnum]) -> Enum:
     # Stored as plain strings with a CHECK: portable, and readable in psql/sqlite3.
     return Enum(
         cls,
@@ -40,74 +52,6 @@ def _enum(cls: type[enum.Enum]) -> Enum:
         length=32,
         values_callable=lambda members: [m.value for m in members],
     )
-
-
-class AgentStatus(str, enum.Enum):
-    ACTIVE = "active"
-    PAUSED = "paused"
-    TRIPPED = "tripped"  # paused by the circuit breaker
-
-
-class RunKind(str, enum.Enum):
-    WAKE = "wake"
-    SYNTHESIS = "synthesis"
-    PLATFORM_SYNTHESIS = "platform_synthesis"
-
-
-class RunTrigger(str, enum.Enum):
-    SCHEDULE = "schedule"
-    MANUAL = "manual"
-    EVENT = "event"
-    RESUME = "resume"
-    REPLAY = "replay"
-
-
-class RunStatus(str, enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    AWAITING_APPROVAL = "awaiting_approval"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-class StepKind(str, enum.Enum):
-    LLM_CALL = "llm_call"
-    TOOL_CALL = "tool_call"
-    GATE = "gate"
-    STATE = "state"
-    POST = "post"
-
-
-class DecisionStatus(str, enum.Enum):
-    PROPOSED = "proposed"
-    AUTO_APPROVED = "auto_approved"
-    AWAITING_APPROVAL = "awaiting_approval"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-    EXECUTED = "executed"
-
-
-class ApprovalStatus(str, enum.Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-    ESCALATED = "escalated"
-
-
-class Verdict(str, enum.Enum):
-    SUCCESS = "success"
-    FAILURE = "failure"
-    MIXED = "mixed"
-    UNKNOWN = "unknown"
-
-
-class OutboxStatus(str, enum.Enum):
-    PENDING = "pending"
-    SENT = "sent"
-    DEAD = "dead"  # gave up: a permanent Slack error, kept for the operator
 
 
 class Venture(IdMixin, TimestampMixin, Base):
@@ -131,6 +75,11 @@ class Venture(IdMixin, TimestampMixin, Base):
     agents: Mapped[list[Agent]] = relationship(
         back_populates="venture", lazy="raise", order_by="Agent.role"
     )
+
+    @property
+    def address(self) -> str:
+        """Where this venture's posts go."""
+        return channel_address(self.channel_id, self.channel)
 
 
 class Agent(IdMixin, TimestampMixin, Base):

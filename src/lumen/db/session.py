@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -16,9 +16,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from lumen.config import normalize_database_url
+from lumen.settings import normalize_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# `db.sessions`: what a service that reads around slow calls takes instead of one session.
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

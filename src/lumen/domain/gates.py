@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from lumen.config import Approvers, GatePolicyConfig, GateRule
+    from lumen.domain.config import Approvers, GatePolicyConfig, GateRule
 
 # Spends below this need no human unless the policy says otherwise.
 DEFAULT_RESOURCE_THRESHOLD_USD = Decimal("500")
@@ -40,6 +40,21 @@ class EffectiveRule:
         if self.above_usd is None:
             return True
         return amount_usd is not None and amount_usd > self.above_usd
+
+    def frozen(self) -> dict[str, Any]:
+        """Who may approve and the rule's timing, as stored on an approval when it opens:
+        a later change to lumen.yml does not move a gate that is already waiting."""
+        return {
+            "on_expiry": self.on_expiry,
+            "expiry_hours": self.expiry_hours,
+            "reminder_hours": self.reminder_hours,
+            "users": list(self.approvers.users),
+            "usergroups": list(self.approvers.usergroups),
+            "channels": list(self.approvers.channels),
+            "backup_users": list(self.backup_approvers.users),
+            "backup_usergroups": list(self.backup_approvers.usergroups),
+            "backup_channels": list(self.backup_approvers.channels),
+        }
 
 
 def effective_rules(
@@ -83,3 +98,9 @@ def rule_for(
 ) -> EffectiveRule | None:
     """The rule for a category; categories nobody declared are not gated."""
     return rules.get(category)
+
+
+def gate_for(rules: dict[str, EffectiveRule], category: str, amount_usd: Decimal | None) -> EffectiveRule | None:
+    """The rule that sends this decision to a human, or None when it goes ahead: the gate rule."""
+    rule = rules.get(category)
+    return rule if rule is not None and rule.applies_to(amount_usd) else None

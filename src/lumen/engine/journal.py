@@ -4,6 +4,9 @@ It is the audit trail and the checkpoint at once. A run taken over after a
 crash walks the same steps again; a step already in the journal returns its
 recorded output instead of running, so no model call is paid twice and no
 message is posted twice.
+
+Every step's output is a pydantic model, stored as its JSON: a replay reads it back
+through the same model, so a step's shape is written down once, where it is made.
 """
 
 from __future__ import annotations
@@ -12,30 +15,35 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.models import Step, StepKind
 from lumen.db.session import Database
 from lumen.engine.runs import Claim, fence
-from lumen.errors import LumenError
+from lumen.errors import InternalError, Invariant
+
+O = TypeVar("O", bound=BaseModel)
 
 
-class JournalMismatch(LumenError):
+class JournalMismatch(InternalError):
     """A replay reached a step that differs from the recorded one."""
 
 
 @dataclass
-class StepResult:
-    output: dict[str, Any]
+class StepResult(Generic[O]):
+    output: O
     cost_usd: Decimal = Decimal(0)
+    # What the step was given, for the trail (a model call's messages). Stored once, here.
     input: dict[str, Any] = field(default_factory=dict)
 
 
 # Writes that must commit together with the step (a decision and its outbox post, say).
-Effect = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+# The effect may fill in the output (the decision's id) before it is stored.
+Effect = Callable[[AsyncSession, O], Awaitable[None]]
 
 
 @dataclass
@@ -43,8 +51,7 @@ class _Unwritten:
     """A deferred step: its row is built after its effect ran, as the effect may add to it."""
 
     build: Callable[[], Step]
-    effect: Effect | None
-    output: dict[str, Any]
+    effect: Callable[[AsyncSession], Awaitable[None]] | None
     run_values: dict[str, Any]
 
 
@@ -54,7 +61,7 @@ class Journal:
         self.claim = claim
         self._recorded = {step.seq: step for step in recorded}
         self._seq = 0
-        self.closing: tuple[str, dict[str, Any]] | None = None
+        self.closing: tuple[str, BaseModel] | None = None
         # Deferred steps not yet written.
         self._unwritten: list[_Unwritten] = []
 
@@ -68,7 +75,7 @@ class Journal:
 
     @property
     def replaying(self) -> bool:
-        return self._seq + 1 in self._recorded
+        return self.next_is_recorded()
 
     def next_is_recorded(self) -> bool:
         """Will the next step come from the journal rather than run?"""
@@ -78,13 +85,13 @@ class Journal:
         self,
         kind: StepKind,
         name: str,
-        action: Callable[[], Awaitable[StepResult]],
+        action: Callable[[], Awaitable[StepResult[O]]],
+        output_type: type[O],
         *,
-        effect: Effect | None = None,
-        input: dict[str, Any] | None = None,
-        run_values: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        effect: Effect[O] | None = None,
+        run_values: Callable[[O], dict[str, Any]] | None = None,
         deferred: bool = False,
-    ) -> dict[str, Any]:
+    ) -> O:
         """Run `action` once per run, ever; commit its output (and `effect`) under the fence.
 
         `run_values(output)` gives columns of the run to set in the fencing UPDATE itself.
@@ -104,10 +111,13 @@ class Journal:
                     f"run {self.claim.run_id} step {seq}: journal has {recorded.kind.value} "
                     f"{recorded.name!r}, replay reached {kind.value} {name!r}"
                 )
-            return recorded.output
+            return output_type.model_validate(recorded.output)
         started = time.perf_counter()
         result = await action()
         latency_ms = int((time.perf_counter() - started) * 1000)
+        output = result.output
+        if not isinstance(output, output_type):
+            raise Invariant(f"step {name!r} returned {type(output).__name__}, not {output_type.__name__}")
 
         def written() -> Step:
             return Step(
@@ -115,24 +125,33 @@ class Journal:
                 seq=seq,
                 kind=kind,
                 name=name,
-                input=input if input is not None else result.input,
-                output=result.output,
+                input=result.input,
+                output=output.model_dump(mode="json"),
                 cost_usd=result.cost_usd,
                 latency_ms=latency_ms,
                 epoch=self.claim.epoch,
             )
 
-        values = run_values(result.output) if run_values else {}
+        values = run_values(output) if run_values else {}
         if clash := set(values) & set(self.unwritten_values):
             # Two UPDATE values for one column: the second would silently replace the first.
-            raise RuntimeError(f"deferred steps both set {sorted(clash)}; flush() between them")
-        self._unwritten.append(_Unwritten(written, effect, result.output, values))
+            raise Invariant(f"deferred steps both set {sorted(clash)}; flush() between them")
+        bound = None if effect is None else (lambda session: effect(session, output))
+        self._unwritten.append(_Unwritten(written, bound, values))
         if not deferred:
             await self.flush()
-        self._recorded[seq] = Step(seq=seq, kind=kind, name=name, output=result.output)
-        return result.output
+        self._recorded[seq] = Step(seq=seq, kind=kind, name=name, output=output.model_dump(mode="json"))
+        return output
 
-    def finish_with(self, name: str, output: dict[str, Any]) -> None:
+    async def note(self, kind: StepKind, name: str, output: O) -> O:
+        """A step with nothing to run: a state change or a marker in the trail."""
+
+        async def action() -> StepResult[O]:
+            return StepResult(output=output)
+
+        return await self.step(kind, name, action, type(output))
+
+    def finish_with(self, name: str, output: BaseModel) -> None:
         """The closing note, written by the worker in the transaction that ends the run."""
         self.closing = (name, output)
 
@@ -171,7 +190,7 @@ class Journal:
                     break  # and what follows it: the written steps stay a gapless prefix
                 # The effect goes first: it may add to the output (a decision's id, say), and
                 # a query inside it would otherwise autoflush the step without that addition.
-                await item.effect(session, item.output)
+                await item.effect(session)
             session.add(item.build())
         if closing and self.closing is not None:
             name, output = self.closing
@@ -181,15 +200,7 @@ class Journal:
                     seq=self._seq + 1,
                     kind=StepKind.STATE,
                     name=name,
-                    output=output,
+                    output=output.model_dump(mode="json"),
                     epoch=self.claim.epoch,
                 )
             )
-
-    async def note(self, kind: StepKind, name: str, output: dict[str, Any]) -> dict[str, Any]:
-        """A step with nothing to run: a state change or a marker in the trail."""
-
-        async def action() -> StepResult:
-            return StepResult(output=output)
-
-        return await self.step(kind, name, action)

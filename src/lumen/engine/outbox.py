@@ -5,12 +5,17 @@ The dispatcher delivers due rows with backoff. A 429 waits exactly the
 rows pending until Slack answers again. A message that needs another's `ts`
 (a thread reply, an update) names it with `thread_of` / `update_of` and waits
 for it.
+
+The outbox knows no feature: a row's `ref` is opaque to it, and the features that need
+to remember where their message landed (a decision's permalink, an approval's ts)
+register a `Delivered` hook, called in the transaction that marks the row sent.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,9 +25,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.base import utcnow
-from lumen.db.models import Approval, Decision, OutboxMessage, OutboxStatus
+from lumen.db.models import OutboxMessage, OutboxStatus
 from lumen.db.session import Database
 from lumen.db.upsert import insert_ignoring_conflict
+from lumen.engine.signals import Signal
 from lumen.log import get_logger
 
 log = get_logger(__name__)
@@ -49,6 +55,21 @@ GIVE_UP_AFTER = timedelta(hours=24)
 BATCH = 20
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A delivered message: where it landed, and the `ref` its row was queued with."""
+
+    method: str
+    ref: dict[str, Any]
+    channel: str | None
+    ts: str | None
+    permalink: str | None
+
+
+# Called in the transaction that marks a row sent (for example: record a decision's ts).
+Delivered = Callable[[AsyncSession, Sent], Awaitable[None]]
+
+
 async def enqueue(
     session: AsyncSession,
     method: str,
@@ -57,7 +78,11 @@ async def enqueue(
     dedupe_key: str,
     ref: dict[str, Any] | None = None,
 ) -> None:
-    """Queue a Slack call in the caller's transaction. The same key twice is one row."""
+    """Queue a Slack call in the caller's transaction. The same key twice is one row.
+
+    `ref` travels to the `Delivered` hooks; `ref["permalink"] = True` asks for the posted
+    message's permalink too.
+    """
     values = {
         "dedupe_key": dedupe_key,
         "method": method,
@@ -74,22 +99,30 @@ async def enqueue(
 
 
 class OutboxDispatcher:
-    def __init__(self, db: Database, client: AsyncWebClient, *, poll_interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: AsyncWebClient,
+        *,
+        queued: Signal | None = None,
+        delivered: Sequence[Delivered] = (),
+        poll_interval: float = 0.5,
+    ) -> None:
         self.db = db
         # Our own client: a 429 is scheduled here, not slept through inside the SDK.
         self.client = AsyncWebClient(token=client.token, base_url=client.base_url, timeout=10)
+        self.queued = queued or Signal()
+        self.delivered = tuple(delivered)
         self.poll_interval = poll_interval
-        self._wake = asyncio.Event()
         self._stopping = False
 
     def notify(self) -> None:
         """Something was just queued: look now instead of at the next poll."""
-        self._wake.set()
+        self.queued.notify()
 
     async def run_forever(self) -> None:
         while not self._stopping:
-            # Clear before looking, not after: a notify() that lands while we look must not be lost.
-            self._wake.clear()
+            self.queued.clear()
             try:
                 delivered = await self.dispatch_due()
             except Exception:
@@ -97,14 +130,11 @@ class OutboxDispatcher:
                 delivered = 0
             if delivered:
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            except TimeoutError:
-                pass
+            await self.queued.wait(self.poll_interval)
 
     def stop(self) -> None:
         self._stopping = True
-        self._wake.set()
+        self.queued.notify()
 
     async def dispatch_due(self) -> int:
         """Deliver what is due now; return how many rows were handled."""
@@ -222,7 +252,7 @@ class OutboxDispatcher:
         channel = data.get("channel") or row.payload.get("channel")
         ts = data.get("ts") or row.payload.get("ts")
         permalink = None
-        if row.ref.get("decision_id") and row.method == "chat.postMessage" and channel and ts:
+        if row.ref.get("permalink") and row.method == "chat.postMessage" and channel and ts:
             try:
                 permalink = (await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
             except Exception:  # a missing permalink must not re-send the message
@@ -239,22 +269,7 @@ class OutboxDispatcher:
                     last_error=None,
                 )
             )
-            await _record_ts(session, row, channel, ts, permalink)
+            sent = Sent(row.method, dict(row.ref or {}), channel, ts, permalink)
+            for hook in self.delivered:
+                await hook(session, sent)
         log.info("lumen.outbox.sent", outbox_id=row.id, method=row.method, channel=channel, ts=ts)
-
-
-async def _record_ts(
-    session: AsyncSession, row: OutboxMessage, channel: str | None, ts: str | None, permalink: str | None
-) -> None:
-    """Write the delivered message's address where later updates will look for it."""
-    if row.method != "chat.postMessage":
-        return
-    if decision_id := row.ref.get("decision_id"):
-        values: dict[str, Any] = {"slack_channel_id": channel, "slack_ts": ts}
-        if permalink:
-            values["permalink"] = permalink
-        await session.execute(update(Decision).where(Decision.id == decision_id).values(**values))
-    if approval_id := row.ref.get("approval_id"):
-        await session.execute(
-            update(Approval).where(Approval.id == approval_id).values(channel_id=channel, message_ts=ts)
-        )

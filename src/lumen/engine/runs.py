@@ -20,12 +20,12 @@ from lumen.db.base import utcnow
 from lumen.db.models import Run, RunKind, RunStatus, RunTrigger
 from lumen.db.session import Database
 from lumen.db.upsert import insert_ignoring_conflict
-from lumen.errors import LumenError
+from lumen.errors import InternalError, Invariant
 
 DEFAULT_LEASE = timedelta(seconds=30)
 
 
-class LeaseLost(LumenError):
+class LeaseLost(InternalError):
     """Another worker owns this run now; this worker must stop writing."""
 
 
@@ -57,7 +57,10 @@ async def enqueue(
     replay_of_run_id: int | None = None,
     side_effects: bool = True,
 ) -> int | None:
-    """Insert a queued run; None if a run with this key already exists (another replica won)."""
+    """Insert a queued run; None if a run with this key already exists (another replica won).
+
+    Use `enqueue_new` for keys that are unique by construction.
+    """
     values = {
         "kind": kind,
         "trigger": trigger,
@@ -78,6 +81,14 @@ async def enqueue(
         session.bind.dialect.name, Run, values, ["idempotency_key"]
     ).returning(Run.id)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def enqueue_new(session: AsyncSession, **values: Any) -> int:
+    """`enqueue` with a key that cannot exist yet (it carries a fresh uuid): returns the run's id."""
+    run_id = await enqueue(session, **values)
+    if run_id is None:
+        raise Invariant(f"run key {values.get('key')!r} already existed")
+    return run_id
 
 
 async def claim_next(
@@ -185,6 +196,6 @@ async def claim(db: Database, run_id: int, owner: str, lease: timedelta = DEFAUL
     return Claim(run_id=run_id, epoch=epoch, owner=owner, lease=lease)
 
 
-def with_cost(output: dict[str, Any]) -> dict[str, Any]:
-    """Run values for a model step: add the step's cost to the run's."""
-    return {"cost_usd": Run.cost_usd + Decimal(output["cost_usd"])}
+def add_cost(cost_usd: Decimal) -> dict[str, Any]:
+    """Run values for a paid step: add its cost to the run's."""
+    return {"cost_usd": Run.cost_usd + cost_usd}

@@ -1,40 +1,66 @@
-"""Agents' schedules in APScheduler 3: a firing only inserts a run.
+"""Schedules in APScheduler 3: a firing only inserts a run.
 
-One in-memory scheduler per replica. Each replica fires the same schedules;
-the run's idempotency key (`wake:<venture>/<role>:<nominal fire time>`) under a
-UNIQUE constraint makes them create one run per fire time between them.
+One in-memory scheduler per replica. Each replica fires the same schedules; the run's
+idempotency key (a schedule's key function of its nominal fire time) under a UNIQUE
+constraint makes them create one run per fire time between them.
 
-APScheduler does not tell a job which fire time it stands for, so a small
-executor passes the scheduled run times along. After downtime, APScheduler
-coalesces the missed firings into one call; we key the catch-up run by the
-latest of them.
+The scheduler knows no feature. The composition root gives it schedule sources: functions
+that read the database and say which schedules exist now (every active agent's wake-up,
+every venture's weekly synthesis, …), each with its key function.
+
+APScheduler does not tell a job which fire time it stands for, so a small executor passes
+the scheduled run times along. After downtime, APScheduler coalesces the missed firings
+into one call; we key the catch-up run by the latest of them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.base import utcnow
-from lumen.config import LumenConfig
-from lumen.db.models import Agent, AgentStatus, Run, RunKind, RunTrigger, Venture
+from lumen.db.models import RunKind, RunTrigger
 from lumen.db.session import Database
 from lumen.domain.cron import cron_trigger
 from lumen.engine import runs
 from lumen.engine.drain import DEFAULT_GRACE_SECONDS, drain
+from lumen.engine.signals import Signal
 from lumen.log import get_logger
 
 log = get_logger(__name__)
 
 # How far back a replica that was down looks for a firing it missed.
 CATCH_UP_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A run to enqueue at each firing of a cron expression, in a time zone."""
+
+    job_id: str
+    cron: str
+    timezone: str
+    kind: RunKind
+    # The run's idempotency key for a nominal fire time: equal keys make one run.
+    key: Callable[[datetime], str]
+    agent_id: int | None = None
+    venture_id: int | None = None
+    # Checked in the firing's transaction: False skips the firing (a paused agent, say).
+    admit: Callable[[AsyncSession], Awaitable[bool]] | None = None
+    # Catch up on one firing missed while no replica ran, counting from the last one enqueued.
+    catch_up: bool = False
+    last_fired: datetime | None = None
+    label: str = ""
+
+
+ScheduleSource = Callable[[AsyncSession], Awaitable[Sequence[Schedule]]]
 
 
 class _WithFireTime:
@@ -69,18 +95,13 @@ class _FireTimeExecutor(AsyncIOExecutor):
         return list(getattr(self, "_pending_futures", ()))
 
 
-class AgentScheduler:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        on_enqueued: Callable[[], None] | None = None,
-        config: LumenConfig | None = None,
-    ) -> None:
+class Scheduler:
+    def __init__(self, db: Database, sources: Sequence[ScheduleSource] = (), *, enqueued: Signal | None = None) -> None:
         self.db = db
-        self.config = config
-        self.on_enqueued = on_enqueued or (lambda: None)
+        self.sources = tuple(sources)
+        self.enqueued = enqueued or Signal()
         self._executor = _FireTimeExecutor()
+        self._managed: set[str] = set()
         self.scheduler = AsyncIOScheduler(
             executors={"default": self._executor},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": int(CATCH_UP_WINDOW.total_seconds())},
@@ -110,121 +131,63 @@ class AgentScheduler:
 
         self.scheduler.add_job(run, "interval", seconds=seconds, id=job_id, replace_existing=True)
 
-    async def reload(self) -> None:
-        """(Re)register a job per active agent; call after `lumen sync` changed schedules."""
+    async def schedules(self) -> list[Schedule]:
+        """What the sources say should be scheduled now."""
         async with self.db.sessions() as session:
-            agents = (
-                await session.scalars(
-                    select(Agent)
-                    .join(Venture)
-                    .where(Agent.archived_at.is_(None), Venture.archived_at.is_(None))
-                    .options(selectinload(Agent.venture))
-                )
-            ).all()
-            last_fire = dict(
-                (
-                    await session.execute(
-                        select(Run.agent_id, func.max(Run.scheduled_for))
-                        .where(Run.trigger == RunTrigger.SCHEDULE)
-                        .group_by(Run.agent_id)
-                    )
-                ).all()
-            )
+            found: list[Schedule] = []
+            for source in self.sources:
+                found += await source(session)
+        return found
+
+    async def reload(self) -> None:
+        """(Re)register every schedule the sources name; call after `lumen sync` changed them."""
         wanted = set()
-        for agent in agents:
-            job_id = f"wake:{agent.id}"
-            wanted.add(job_id)
-            trigger = cron_trigger(agent.schedule, agent.venture.timezone)
+        for schedule in await self.schedules():
+            trigger = cron_trigger(schedule.cron, schedule.timezone)
+            options: dict[str, Any] = {}
+            if schedule.catch_up:
+                options["next_run_time"] = _first_due(trigger, schedule.last_fired)
             self.scheduler.add_job(
                 self.fire,
                 trigger,
-                id=job_id,
-                kwargs={"agent_id": agent.id, "agent_ref": f"{agent.venture.slug}/{agent.role}"},
+                id=schedule.job_id,
+                kwargs={"schedule": schedule},
                 replace_existing=True,
-                next_run_time=_first_due(trigger, last_fire.get(agent.id)),
+                **options,
             )
-        for venture in {agent.venture.id: agent.venture for agent in agents}.values():
-            job_id = f"synthesis:{venture.id}"
-            wanted.add(job_id)
-            venture_cfg = self.config.venture(venture.slug) if self.config else None
-            schedule = venture_cfg.synthesis_schedule if venture_cfg else "0 6 * * 1"
-            self.scheduler.add_job(
-                self.fire_synthesis,
-                cron_trigger(schedule, venture.timezone),
-                id=job_id,
-                kwargs={"venture_id": venture.id, "slug": venture.slug},
-                replace_existing=True,
-            )
-        workspace = self.config.workspace if self.config else None
-        self.scheduler.add_job(
-            self.fire_platform,
-            cron_trigger(
-                workspace.platform_synthesis_schedule if workspace else "0 7 * * 1",
-                workspace.timezone if workspace else "UTC",
-            ),
-            id="platform",
-            replace_existing=True,
-        )
-        wanted.add("platform")
-        for job in self.scheduler.get_jobs():
-            if job.id.split(":")[0] in ("wake", "synthesis") and job.id not in wanted:
-                job.remove()
+            wanted.add(schedule.job_id)
+        for job_id in self._managed - wanted:
+            if self.scheduler.get_job(job_id) is not None:
+                self.scheduler.remove_job(job_id)
+        self._managed = wanted
 
-    async def fire(
-        self, *, agent_id: int, agent_ref: str, fire_time: datetime | None = None
-    ) -> int | None:
+    async def fire(self, *, schedule: Schedule, fire_time: datetime | None = None) -> int | None:
+        """Enqueue the schedule's run for a nominal fire time; None if another replica did."""
         # The executor always passes fire_time; the default only satisfies APScheduler's arg check.
         nominal = fire_time or utcnow().replace(microsecond=0)
         async with self.db.transaction() as session:
-            agent = await session.get(Agent, agent_id)
-            if agent is None or agent.archived_at is not None or agent.status != AgentStatus.ACTIVE:
+            if schedule.admit is not None and not await schedule.admit(session):
                 return None
             run_id = await runs.enqueue(
                 session,
-                key=runs.wake_key(agent_ref, nominal),
+                key=schedule.key(nominal),
                 trigger=RunTrigger.SCHEDULE,
-                agent_id=agent.id,
-                venture_id=agent.venture_id,
+                kind=schedule.kind,
+                agent_id=schedule.agent_id,
+                venture_id=schedule.venture_id,
                 scheduled_for=nominal,
             )
         if run_id is not None:
-            log.info("lumen.run.enqueued", run_id=run_id, agent=agent_ref, nominal=nominal.isoformat())
-            self.on_enqueued()
+            log.info("lumen.run.enqueued", run_id=run_id, schedule=schedule.label or schedule.job_id, nominal=nominal.isoformat())
+            self.enqueued.notify()
         return run_id
 
-
-    async def fire_synthesis(self, *, venture_id: int, slug: str, fire_time: datetime | None = None) -> int | None:
-        from lumen.brain.synthesis import synthesis_key
-
-        nominal = fire_time or utcnow().replace(microsecond=0)
-        async with self.db.transaction() as session:
-            run_id = await runs.enqueue(
-                session,
-                key=synthesis_key(slug, nominal),
-                trigger=RunTrigger.SCHEDULE,
-                kind=RunKind.SYNTHESIS,
-                venture_id=venture_id,
-                scheduled_for=nominal,
-            )
-        if run_id is not None:
-            self.on_enqueued()
-        return run_id
-
-    async def fire_platform(self, *, fire_time: datetime | None = None) -> int | None:
-        from lumen.brain.platform import platform_key
-
-        nominal = fire_time or utcnow().replace(microsecond=0)
-        async with self.db.transaction() as session:
-            run_id = await runs.enqueue(
-                session,
-                key=platform_key(nominal),
-                trigger=RunTrigger.SCHEDULE,
-                kind=RunKind.PLATFORM_SYNTHESIS,
-                scheduled_for=nominal,
-            )
-        if run_id is not None:
-            self.on_enqueued()
-        return run_id
+    async def fire_job(self, job_id: str, fire_time: datetime | None = None) -> int | None:
+        """Fire one schedule by its job id now (tests, and the CLI's catch-up)."""
+        for schedule in await self.schedules():
+            if schedule.job_id == job_id:
+                return await self.fire(schedule=schedule, fire_time=fire_time)
+        raise LookupError(f"no schedule {job_id!r}")
 
 
 def _first_due(trigger: Any, last_fired: datetime | None) -> datetime | None:
@@ -238,4 +201,3 @@ def _first_due(trigger: Any, last_fired: datetime | None) -> datetime | None:
     if since is None:
         return trigger.get_next_fire_time(None, now)
     return trigger.get_next_fire_time(None, since + timedelta(seconds=1))
-

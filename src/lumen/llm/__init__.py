@@ -6,7 +6,7 @@ from lumen.llm.gateway import Gateway
 from lumen.llm.ledger import Attribution, SpendLedger
 from lumen.llm.models import ModelTiers, Tier
 from lumen.llm.options import GatewayOptions
-from lumen.llm.result import Attempt, CallResult
+from lumen.llm.result import Attempt, CallResult, ToolResult
 
 __all__ = [
     "Attempt",
@@ -22,6 +22,7 @@ __all__ = [
     "ModelTiers",
     "SpendLedger",
     "Tier",
+    "ToolResult",
     "parse_context_block",
     "render_context_block",
 ]

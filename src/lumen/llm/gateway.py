@@ -26,13 +26,13 @@ from lumen.llm.errors import BudgetExceeded, InvalidModelOutput, LLMUnavailable
 from lumen.llm.ledger import Attribution, SpendLedger
 from lumen.llm.models import ModelTiers, Tier, is_offline
 from lumen.llm.options import GatewayOptions
-from lumen.llm.result import Attempt, CallResult
+from lumen.llm.result import Attempt, CallResult, ToolResult
 from lumen.llm.retry import Failure, backoff_delay, classify
 from lumen.llm.tools import parse_tool_arguments, tool_spec
 from lumen.log import get_logger
 
 if TYPE_CHECKING:
-    from lumen.config import Settings
+    from lumen.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
 Messages = list[dict[str, Any]]
@@ -74,7 +74,7 @@ class Gateway:
         cls, settings: Settings, db: Database, options: GatewayOptions | None = None
     ) -> Gateway:
         """Tiers from LUMEN_MODEL_FAST/STRONG; options from the LUMEN_LLM_* variables."""
-        return cls(db, ModelTiers.from_settings(settings), options or GatewayOptions.from_env())
+        return cls(db, ModelTiers.from_settings(settings), options or GatewayOptions.from_settings(settings))
 
     # --- the two kinds of call -------------------------------------------------------
 
@@ -88,7 +88,7 @@ class Gateway:
         max_tokens: int | None = None,
         timeout_s: float | None = None,
         **params: Any,
-    ) -> CallResult[None]:
+    ) -> CallResult:
         """A plain text answer."""
         attempts: list[Attempt] = []
         chain = self.tiers.chain(tier, model)
@@ -115,7 +115,7 @@ class Gateway:
         model: str | None = None,
         max_tokens: int | None = None,
         timeout_s: float | None = None,
-    ) -> CallResult[M]:
+    ) -> ToolResult[M]:
         """Force a call of `tool_name` and return its arguments validated by `tool_model`.
 
         Invalid or missing arguments are sent back to the model with what was wrong, at most
@@ -140,8 +140,8 @@ class Gateway:
                 reason = f"the model answered without calling `{tool_name}`"
             else:
                 value, reason = parse_tool_arguments(tool_model, raw)
-                if reason is None:
-                    return CallResult(
+                if reason is None and raw is not None:
+                    return ToolResult(
                         model=used,
                         messages=conversation,
                         text=_text(response),

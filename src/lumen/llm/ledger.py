@@ -118,7 +118,8 @@ class SpendLedger:
         lock: bool = True,
     ) -> None:
         agent_id = attribution.agent_id
-        assert agent_id is not None
+        if agent_id is None:  # not an agent's call: no envelope applies
+            return
         if lock:
             # The lock on the agent row is what serializes reservations on Postgres;
             # SQLAlchemy leaves FOR UPDATE out on SQLite, where BEGIN IMMEDIATE already did it.

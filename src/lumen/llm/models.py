@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from lumen.config import OFFLINE_MODEL
 from lumen.errors import ConfigError
+from lumen.settings import OFFLINE_MODEL
 
 if TYPE_CHECKING:
-    from lumen.config import Settings
+    from lumen.settings import Settings
 
 Tier = Literal["fast", "strong"]
 OFFLINE_PROVIDER = OFFLINE_MODEL.split("/", 1)[0]

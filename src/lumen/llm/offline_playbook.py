@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lumen.agents.schema import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
+from lumen.domain.brain_schema import WRITE_BRAIN, WRITE_INSIGHTS
+from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
 from lumen.llm.context_block import ContextBlock, PlaybookItem
 
 OFFLINE_MARK = "[offline model] "
@@ -214,9 +215,9 @@ def respond(ctx: ContextBlock | None, tool_names: list[str]) -> dict[str, Any]:
             return {"tool": PROPOSE_DECISIONS, "arguments": decide_arguments(ctx)}
         return {"text": decide_text(ctx)}
     if ctx.task == "synthesize":
-        if "write_brain" in tool_names:
-            return {"tool": "write_brain", "arguments": synthesize_brain(ctx)}
-        if "write_insights" in tool_names:
-            return {"tool": "write_insights", "arguments": synthesize_insights(ctx)}
+        if WRITE_BRAIN in tool_names:
+            return {"tool": WRITE_BRAIN, "arguments": synthesize_brain(ctx)}
+        if WRITE_INSIGHTS in tool_names:
+            return {"tool": WRITE_INSIGHTS, "arguments": synthesize_insights(ctx)}
         return {"text": synthesize_text(ctx)}
     return {"text": answer_text(ctx)}

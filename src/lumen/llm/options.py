@@ -1,24 +1,16 @@
 """How the gateway calls models: endpoint, timeouts, retries, concurrency.
 
-Read from the environment (names below) so operators can tune them without code.
+Operators tune these through `Settings` (the `LUMEN_LLM_*` and `LUMEN_MODEL_API_BASE`
+variables); tests build them directly.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lumen.errors import ConfigError
-
-# Environment variable → field. Keep the names stable: they are documented for operators.
-ENV = {
-    "LUMEN_MODEL_API_BASE": "api_base",
-    "LUMEN_LLM_TIMEOUT": "timeout_s",
-    "LUMEN_LLM_MAX_ATTEMPTS": "max_attempts_per_model",
-    "LUMEN_LLM_CONCURRENCY": "max_concurrency_per_model",
-    "LUMEN_LLM_MAX_TOKENS": "max_output_tokens",
-}
+if TYPE_CHECKING:
+    from lumen.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,19 +28,11 @@ class GatewayOptions:
     max_retry_after_s: float = 60.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewayOptions:
-        environ = os.environ if environ is None else environ
-        types = {f.name: f.type for f in fields(cls)}
-        values: dict[str, object] = {}
-        for var, name in ENV.items():
-            raw = environ.get(var, "").strip()
-            if not raw:
-                continue
-            kind = types[name]
-            try:
-                values[name] = int(raw) if kind == "int" else float(raw) if kind == "float" else raw
-            except ValueError:
-                raise ConfigError(f"{var}={raw!r} is not a number") from None
-            if kind in ("int", "float") and values[name] <= 0:  # type: ignore[operator]
-                raise ConfigError(f"{var} must be greater than 0, got {raw}")
-        return cls(**values)  # type: ignore[arg-type]
+    def from_settings(cls, settings: Settings) -> GatewayOptions:
+        return cls(
+            api_base=settings.model_api_base or None,
+            timeout_s=settings.llm_timeout_s,
+            max_attempts_per_model=settings.llm_max_attempts,
+            max_concurrency_per_model=settings.llm_concurrency,
+            max_output_tokens=settings.llm_max_tokens,
+        )

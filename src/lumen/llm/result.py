@@ -35,19 +35,14 @@ class Attempt:
         }
 
 
-@dataclass(frozen=True)
-class CallResult(Generic[T]):
-    """The answer of `complete` (value None) or `call_tool` (value: the validated arguments)."""
+@dataclass(frozen=True, kw_only=True)
+class CallResult:
+    """The answer of `complete`: the model's text, and every attempt it took."""
 
     model: str  # the model that gave the accepted answer
     messages: list[dict[str, Any]]  # the request messages of that call, as sent
     text: str  # the assistant's text ("" when it only called the tool)
-    value: T | None = None
-    tool_name: str | None = None
-    tool_arguments: str | None = None  # the raw JSON the model wrote
     attempts: tuple[Attempt, ...] = ()
-    # Why earlier answers were refused (call_tool), in order.
-    invalid_outputs: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def prompt_tokens(self) -> int:
@@ -65,17 +60,14 @@ class CallResult(Generic[T]):
     def latency_ms(self) -> int:
         return sum(a.latency_ms for a in self.attempts)
 
-    def to_journal(self) -> dict[str, Any]:
-        """JSON-safe, for a Step's output."""
-        return {
-            "model": self.model,
-            "text": self.text,
-            "tool_name": self.tool_name,
-            "tool_arguments": self.tool_arguments,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "cost_usd": str(self.cost_usd),
-            "latency_ms": self.latency_ms,
-            "attempts": [a.to_json() for a in self.attempts],
-            "invalid_outputs": list(self.invalid_outputs),
-        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolResult(CallResult, Generic[T]):
+    """The answer of `call_tool`: the tool's arguments, validated."""
+
+    value: T
+    tool_name: str
+    tool_arguments: str  # the raw JSON the model wrote
+    # Why earlier answers were refused, in order.
+    invalid_outputs: tuple[str, ...] = field(default_factory=tuple)

@@ -12,15 +12,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from lumen.services import Services
-from lumen.approvals.directory import ApproverDirectory
+from lumen.container import Container
+from lumen.settings import Settings
 from lumen.slack.listeners import actions, approvals, ask, commands, events, outcomes
 from lumen.slack.middleware import dedupe_events
 
+SLACK_PATH = "/slack/events"
 
-def web_client(token: str | None, base_url: str) -> AsyncWebClient:
+
+def web_client(settings: Settings) -> AsyncWebClient:
     """A Web API client that waits out 429s (Retry-After) and retries transient failures."""
-    client = AsyncWebClient(token=token, base_url=base_url, timeout=15)
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=15)
     client.retry_handlers.extend(
         [
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
@@ -32,10 +34,10 @@ def web_client(token: str | None, base_url: str) -> AsyncWebClient:
     return client
 
 
-def build_slack_app(services: Services) -> AsyncApp:
-    settings = services.settings
+def build_slack_app(c: Container, client: AsyncWebClient) -> AsyncApp:
+    settings = c.settings
     app = AsyncApp(
-        client=web_client(settings.slack_bot_token, settings.slack_api_url),
+        client=client,
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode carries no signatures; HTTP mode always checks them.
         request_verification_enabled=not settings.socket_mode,
@@ -44,13 +46,11 @@ def build_slack_app(services: Services) -> AsyncApp:
         # their own (`ack_first`, `InFlight.in_background`), so nothing waits on Bolt's 10 ms ack poll.
         process_before_response=True,
     )
-    if services.directory.client is None:
-        services.directory = ApproverDirectory(app.client)
-    app.use(dedupe_events(services.db))
-    commands.register(app, services)
-    events.register(app, services)
-    actions.register(app, services)
-    approvals.register(app, services, services.directory)
-    outcomes.register(app, services)
-    ask.register(app, services)
+    app.use(dedupe_events(c.db))
+    commands.register(app, c)
+    events.register(app, c)
+    actions.register(app, c)
+    approvals.register(app, c)
+    outcomes.register(app, c)
+    ask.register(app, c)
     return app

@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt.response import BoltResponse
 
 from lumen.db.session import Database
+from lumen.engine.inbox import first_delivery
 from lumen.log import get_logger
-from lumen.slack.dedupe import first_delivery
-from lumen.slack.metrics import SLACK_EVENTS_DEDUPLICATED
+from lumen.metrics import SLACK_EVENTS_DEDUPLICATED
 
 log = get_logger(__name__)
 
@@ -20,7 +20,7 @@ def dedupe_events(db: Database) -> Callable[..., Awaitable[Any]]:
         body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await first_delivery(db, event_id):
+        if event_id and not await _first(db, event_id):
             SLACK_EVENTS_DEDUPLICATED.inc()
             log.info("lumen.slack.event_duplicate", event_id=event_id)
             return BoltResponse(status=200, body="")
@@ -28,3 +28,8 @@ def dedupe_events(db: Database) -> Callable[..., Awaitable[Any]]:
         return None
 
     return middleware
+
+
+async def _first(db: Database, event_id: str) -> bool:
+    async with db.transaction() as session:
+        return await first_delivery(session, event_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,39 +15,8 @@ from lumen.db.models import AgentStatus
 from lumen.domain.cron import next_fire_time
 from lumen.domain.timeranges import month_start
 from lumen.errors import NotFound
+from lumen.render.status import AgentLine, StatusReport, VentureStatus
 from lumen.ventures import repository
-
-
-@dataclass(frozen=True)
-class AgentLine:
-    role: str
-    status: str
-    model_tier: str
-    schedule: str
-    budget_usd_month: Decimal
-    last_wake: datetime | None
-    last_run_status: str | None
-    next_wake: datetime | None
-
-
-@dataclass(frozen=True)
-class VentureStatus:
-    slug: str
-    name: str
-    stage: str
-    channel: str
-    channel_id: str | None
-    agents: tuple[AgentLine, ...]
-    pending_approvals: int
-    spend_month_usd: Decimal
-    budget_month_usd: Decimal
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    ventures: tuple[VentureStatus, ...]
-    as_of: datetime
-    timezone: str
 
 
 async def venture_status(

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lumen.config import LumenConfig, VentureConfig
 from lumen.db.base import utcnow
 from lumen.db.models import Agent, GatePolicyVersion, Venture
+from lumen.domain.config import LumenConfig, VentureConfig
 
 
 @dataclass

@@ -15,22 +15,22 @@ import json
 import os
 import sys
 
-from lumen.config import Settings
+from lumen.settings import Settings
 from lumen.log import configure_logging
 from lumen.runtime import Replica, prepare
 
 
 async def main() -> None:
     settings = Settings()
-    services = await prepare(settings)
-    replica = Replica(services, workers=int(os.environ.get("LUMEN_TEST_WORKERS", "4")))
+    container = await prepare(settings)
+    replica = Replica(container, workers=int(os.environ.get("LUMEN_TEST_WORKERS", "4")))
     try:
         url = await replica.start("127.0.0.1", 0)
         print(json.dumps({"url": url, "pid": os.getpid()}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the test closes stdin
     finally:
         await replica.stop()
-        await services.db.dispose()
+        await container.db.dispose()
 
 
 if __name__ == "__main__":

@@ -21,23 +21,21 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from sqlalchemy import func, select  # noqa: E402
 
-from lumen.config import Settings, load_config  # noqa: E402
+from lumen.config import load_config  # noqa: E402
+from lumen.settings import Settings  # noqa: E402
 from lumen.db.models import Run, RunKind, RunStatus  # noqa: E402
 from lumen.db.session import Database  # noqa: E402
-from lumen.engine.scheduler import AgentScheduler  # noqa: E402
-from lumen.engine.worker import Worker  # noqa: E402
-from lumen.llm import Gateway  # noqa: E402
 from lumen.log import configure_logging  # noqa: E402
-from lumen.services import Services  # noqa: E402
+from lumen.runtime import build_container, make_scheduler, make_worker  # noqa: E402
 
 
 async def main(url: str, config_path: str, venture_id: int, slug: str, nominals: list[datetime]) -> None:
     settings = Settings(LUMEN_DATABASE_URL=url, LUMEN_CONFIG=config_path)
     config = load_config(Path(config_path))
     db = Database(url)
-    services = Services(settings=settings, config=config, db=db)
-    worker = Worker(services, Gateway.from_settings(settings, db), concurrency=2, poll_interval=0.05)
-    scheduler = AgentScheduler(db, on_enqueued=worker.notify, config=config)
+    container = build_container(settings, config, db)
+    worker = make_worker(container, concurrency=2, poll_interval=0.05)
+    scheduler = make_scheduler(container)
     processed: list[int] = []
     finish = worker._succeed
 
@@ -51,7 +49,7 @@ async def main(url: str, config_path: str, venture_id: int, slug: str, nominals:
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
 
-    fired = [await scheduler.fire_synthesis(venture_id=venture_id, slug=slug, fire_time=t) for t in nominals]
+    fired = [await scheduler.fire_job(f"synthesis:{venture_id}", t) for t in nominals]
     worker.start()
     for _ in range(400):
         async with db.sessions() as session:

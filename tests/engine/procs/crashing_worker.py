@@ -14,14 +14,13 @@ import asyncio
 import sys
 from datetime import timedelta
 
-from lumen.config import Settings, load_config
+from lumen.config import load_config
+from lumen.settings import Settings
 from lumen.db.session import Database
 from lumen.engine import runs
 from lumen.engine.journal import Journal
-from lumen.engine.worker import Worker
-from lumen.llm import Gateway
 from lumen.log import configure_logging
-from lumen.services import Services
+from lumen.runtime import build_container, make_worker
 
 
 async def main(url: str, config_path: str, model: str, lease_s: float, stop_at: str) -> None:
@@ -29,16 +28,16 @@ async def main(url: str, config_path: str, model: str, lease_s: float, stop_at: 
         LUMEN_DATABASE_URL=url, LUMEN_CONFIG=config_path, LUMEN_MODEL_STRONG=model, LUMEN_MODEL_FAST=model
     )
     db = Database(url)
-    services = Services(settings=settings, config=load_config(settings.config_path), db=db)
-    worker = Worker(services, Gateway.from_settings(settings, db), lease=timedelta(seconds=lease_s))
+    container = build_container(settings, load_config(settings.config_path), db)
+    worker = make_worker(container, lease=timedelta(seconds=lease_s))
 
     real_step = Journal.step
 
-    async def step(self: Journal, kind, name, action, **kwargs):  # type: ignore[no-untyped-def]
+    async def step(self: Journal, kind, name, action, *args, **kwargs):  # type: ignore[no-untyped-def]
         if name == stop_at:
             print(f"reached {self.claim.run_id} {self.claim.epoch}", flush=True)
             await asyncio.Event().wait()  # hang here; only SIGKILL ends this process
-        return await real_step(self, kind, name, action, **kwargs)
+        return await real_step(self, kind, name, action, *args, **kwargs)
 
     Journal.step = step  # type: ignore[method-assign]
     claim = await runs.claim_next(db, worker.owner, worker.lease)

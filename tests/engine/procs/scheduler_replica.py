@@ -3,7 +3,7 @@
     python scheduler_replica.py DB_URL AGENT_ID AGENT_REF NOMINAL[,NOMINAL...]
 
 Prints `ready`, waits for a line on stdin (so that both replicas start together), then
-starts a real AgentScheduler, whose catch-up firing (if due) runs through APScheduler,
+starts a real Scheduler, whose catch-up firing (if due) runs through APScheduler,
 and fires each nominal time itself. Prints one JSON line:
 {"due": bool, "catch_up": run id | null, "fired": [run id | null, ...]}.
 """
@@ -19,13 +19,14 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from lumen.db.base import utcnow
 from lumen.db.session import Database
-from lumen.engine.scheduler import AgentScheduler
+from lumen.agents import service as agents
+from lumen.engine.scheduler import Scheduler
 from lumen.log import configure_logging
 
 
 async def main(url: str, agent_id: int, agent_ref: str, nominals: list[datetime]) -> None:
     db = Database(url)
-    scheduler = AgentScheduler(db)
+    scheduler = Scheduler(db, [agents.wake_schedules])
     done: asyncio.Future = asyncio.get_running_loop().create_future()
     job_id = f"wake:{agent_id}"
 
@@ -40,12 +41,12 @@ async def main(url: str, agent_id: int, agent_ref: str, nominals: list[datetime]
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
 
-    # What AgentScheduler.start() does, with a look at the job in between.
+    # What Scheduler.start() does, with a look at the job in between.
     await scheduler.reload()
     due = scheduler.scheduler.get_job(job_id).next_run_time <= utcnow()
     scheduler.scheduler.start()
     catch_up = await asyncio.wait_for(done, 20) if due else None
-    fired = [await scheduler.fire(agent_id=agent_id, agent_ref=agent_ref, fire_time=t) for t in nominals]
+    fired = [await scheduler.fire_job(f"wake:{agent_id}", t) for t in nominals]
     await scheduler.stop()
     await db.dispose()
     print(json.dumps({"due": due, "catch_up": catch_up, "fired": fired}), flush=True)

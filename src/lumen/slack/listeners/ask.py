@@ -6,18 +6,15 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.save_thread_context.async_save_thread_context import AsyncSaveThreadContext
-from slack_bolt.context.set_status.async_set_status import AsyncSetStatus
-from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import AsyncSetSuggestedPrompts
-from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
+from slack_sdk.web.async_client import AsyncWebClient
 
 from lumen.ask.service import answer_question
+from lumen.container import Container
 from lumen.engine import outbox
-from lumen.llm import Gateway
 from lumen.log import get_logger
-from lumen.services import Services
-from lumen.slack import messages
+from lumen.render import messages
+from lumen.slack.direct_writes import assistant_status
 
 log = get_logger(__name__)
 
@@ -34,8 +31,7 @@ def question_text(raw: str) -> str:
 
 
 async def answer_in_thread(
-    services: Services,
-    gateway: Gateway,
+    c: Container,
     question: str,
     *,
     user_id: str,
@@ -46,7 +42,9 @@ async def answer_in_thread(
 ) -> None:
     """Answer and queue the reply; a failure still gets the asker an answer, not silence."""
     try:
-        answer = await answer_question(services, gateway, question, user_id=user_id, channel_id=channel_id)
+        answer = await answer_question(
+            c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
+        )
         payload: dict[str, Any] = {"text": answer.text[:3000], "blocks": answer.blocks}
     except Exception:
         log.exception("lumen.ask.failed", question=question)
@@ -56,41 +54,52 @@ async def answer_in_thread(
         payload["thread_of"] = thread_of
     else:
         payload["thread_ts"] = thread_ts
-    async with services.db.transaction() as session:
+    async with c.db.transaction() as session:
         await outbox.enqueue(session, "chat.postMessage", payload, dedupe_key=f"{key}:answer")
-    services.outbox_queued()
+    c.signals.outbox.notify()
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    gateway = services.gateway
+def register(app: AsyncApp, c: Container) -> None:
     assistant = AsyncAssistant()
 
     @assistant.thread_started
-    @services.inflight.in_background
-    async def started(set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
-        await set_suggested_prompts(prompts=SUGGESTED_PROMPTS, title="Ask Lumen about your ventures")
+    @c.inflight.in_background
+    async def started(payload: dict[str, Any]) -> None:
+        thread = payload["assistant_thread"]
+        async with c.db.transaction() as session:
+            await outbox.enqueue(
+                session,
+                "assistant.threads.setSuggestedPrompts",
+                {
+                    "channel_id": thread["channel_id"],
+                    "thread_ts": thread["thread_ts"],
+                    "prompts": SUGGESTED_PROMPTS,
+                    "title": "Ask Lumen about your ventures",
+                },
+                dedupe_key=f"assistant:{thread['channel_id']}:{thread['thread_ts']}:prompts",
+            )
+        c.signals.outbox.notify()
 
-    # Bolt's default for this event calls the Web API twice before returning, which with
-    # process_before_response would hold up Slack's answer: do the same in the background.
+    # Lumen reads no thread context, so it stores none: Bolt's default handler would call the
+    # Web API twice before returning, holding up Slack's answer.
     @assistant.thread_context_changed
-    @services.inflight.in_background
-    async def context_changed(save_thread_context: AsyncSaveThreadContext, payload: dict[str, Any]) -> None:
-        await save_thread_context(payload["assistant_thread"]["context"])
+    async def context_changed() -> None:
+        return None
 
     @assistant.user_message
-    @services.inflight.in_background
-    async def asked(payload: dict[str, Any], set_status: AsyncSetStatus, set_title: AsyncSetTitle) -> None:
+    @c.inflight.in_background
+    async def asked(payload: dict[str, Any], client: AsyncWebClient) -> None:
         question = question_text(payload.get("text", ""))
-        await set_title(question[:80] or "A question for Lumen")
-        await set_status("is thinking…")
-        await answer_in_thread(
-            services,
-            gateway,
-            question,
-            user_id=payload["user"],
-            channel_id=payload["channel"],
-            thread_ts=payload.get("thread_ts"),
-            key=f"ask:assistant:{payload['channel']}:{payload['ts']}",
-        )
+        channel, thread_ts = payload["channel"], payload.get("thread_ts") or payload["ts"]
+        key = f"ask:assistant:{channel}:{payload['ts']}"
+        async with c.db.transaction() as session:
+            await outbox.enqueue(
+                session,
+                "assistant.threads.setTitle",
+                {"channel_id": channel, "thread_ts": thread_ts, "title": question[:80] or "A question for Lumen"},
+                dedupe_key=f"{key}:title",
+            )
+        await assistant_status(client, channel, thread_ts, "is thinking…")
+        await answer_in_thread(c, question, user_id=payload["user"], channel_id=channel, thread_ts=payload.get("thread_ts"), key=key)
 
     app.use(assistant)

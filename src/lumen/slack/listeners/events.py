@@ -1,60 +1,67 @@
-"""Mentions, DMs, the App Home tab and the assistant view."""
+"""Mentions, DMs and the App Home tab."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncSay
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
-from lumen.approvals.queries import pending_for
+from lumen.approvals import service as approvals
+from lumen.container import Container
+from lumen.engine import outbox
+from lumen.render import messages
+from lumen.render.home import home_view
 from lumen.slack.listeners.ask import answer_in_thread, question_text
-from lumen.services import Services
-from lumen.slack import messages
-from lumen.slack.blocks.home import home_view
 from lumen.ventures.status import venture_status
 
 
-async def publish_home(services: Services, client: AsyncWebClient, user_id: str) -> None:
-    async with services.db.sessions() as session:
-        report = await venture_status(session, workspace_tz=services.workspace_tz)
-        approvals = await pending_for(session, services.directory, user_id)
-    await client.views_publish(user_id=user_id, view=home_view(report, user_id, approvals))
+async def publish_home(c: Container, user_id: str, key: str) -> None:
+    """Queue the viewer's Home tab: their pending approvals, then every venture."""
+    async with c.db.sessions() as session:
+        report = await venture_status(session, workspace_tz=c.workspace_tz)
+        cards = await approvals.pending_for(session, c.directory, user_id)
+    async with c.db.transaction() as session:
+        await outbox.enqueue(
+            session, "views.publish", {"user_id": user_id, "view": home_view(report, user_id, cards)}, dedupe_key=key
+        )
+    c.signals.outbox.notify()
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    async def answer(event: dict[str, Any], say: AsyncSay) -> None:
+def register(app: AsyncApp, c: Container) -> None:
+    async def answer(event: dict[str, Any]) -> None:
         question = question_text(event.get("text", ""))
         thread_ts = event.get("thread_ts") or event.get("ts")
+        key = f"ask:{event['channel']}:{event.get('ts')}"
         if len(question) < 3 or question.lower() in ("help", "hi", "hello"):
-            await say(text=messages.mention_reply(event.get("user", "")), thread_ts=thread_ts)
+            async with c.db.transaction() as session:
+                await outbox.enqueue(
+                    session,
+                    "chat.postMessage",
+                    {"channel": event["channel"], "thread_ts": thread_ts, "text": messages.mention_reply(event.get("user", ""))},
+                    dedupe_key=f"{key}:hello",
+                )
+            c.signals.outbox.notify()
             return
         await answer_in_thread(
-            services,
-            services.gateway,
-            question,
-            user_id=event.get("user", ""),
-            channel_id=event["channel"],
-            thread_ts=thread_ts,
-            key=f"ask:{event['channel']}:{event.get('ts')}",
+            c, question, user_id=event.get("user", ""), channel_id=event["channel"], thread_ts=thread_ts, key=key
         )
 
     @app.event("app_mention")
-    @services.inflight.in_background
-    async def on_mention(event: dict[str, Any], say: AsyncSay) -> None:
-        await answer(event, say)
+    @c.inflight.in_background
+    async def on_mention(event: dict[str, Any]) -> None:
+        await answer(event)
 
     @app.event("message")
-    @services.inflight.in_background
-    async def on_message(event: dict[str, Any], say: AsyncSay) -> None:
+    @c.inflight.in_background
+    async def on_message(event: dict[str, Any]) -> None:
         # Only direct messages from people; edits, bots and channel chatter are not for us.
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
-        await answer(event, say)
+        await answer(event)
 
     @app.event("app_home_opened")
-    @services.inflight.in_background
-    async def on_home(event: dict[str, Any], client: AsyncWebClient) -> None:
+    @c.inflight.in_background
+    async def on_home(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        await publish_home(services, client, event["user"])
+        await publish_home(c, event["user"], f"home:{event['user']}:{event.get('event_ts', '')}")

@@ -1,4 +1,4 @@
-"""Record outcome: the button on executed decisions, its modal, and /lumen outcome."""
+"""Record outcome: the button on executed decisions and its modal."""
 
 from __future__ import annotations
 
@@ -7,25 +7,21 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 
-from lumen.brain.outcomes import OutcomeReport, record_outcome
-from lumen.db.models import Decision, Outcome
+from lumen.brain import service as brain
+from lumen.container import Container
 from lumen.errors import LumenError
-from lumen.services import Services
+from lumen.log import get_logger
+from lumen.render.outcomes import OUTCOME_MODAL, RECORD_ACTION, outcome_modal
+from lumen.slack import payloads
+from lumen.slack.direct_writes import open_modal
 from lumen.slack.listeners import ack_first
-from lumen.slack.blocks.outcomes import OUTCOME_MODAL, RECORD_ACTION, outcome_modal
 
-
-def _value(values: dict[str, Any], block: str) -> str | None:
-    element = values.get(block, {}).get(block, {})
-    if element.get("type") == "static_select":
-        return (element.get("selected_option") or {}).get("value")
-    return (element.get("value") or "").strip() or None
+log = get_logger(__name__)
 
 
 def _number(values: dict[str, Any], block: str, errors: dict[str, str]) -> float | None:
-    raw = _value(values, block)
+    raw = payloads.view_input(values, block)
     if raw is None:
         return None
     try:
@@ -35,50 +31,48 @@ def _number(values: dict[str, Any], block: str, errors: dict[str, str]) -> float
         return None
 
 
-def register(app: AsyncApp, services: Services) -> None:
-
-    async def open_modal(body: dict[str, Any], client: AsyncWebClient) -> None:
-        decision_id = int(body["actions"][0]["value"])
-        async with services.db.sessions() as session:
-            decision = await session.get(Decision, decision_id)
-            existing = await session.scalar(
-                select(Outcome).where(Outcome.decision_id == decision_id).order_by(Outcome.id.desc()).limit(1)
-            )
-        if decision is None:
+def register(app: AsyncApp, c: Container) -> None:
+    async def open_form(body: dict[str, Any], client: AsyncWebClient) -> None:
+        click = payloads.button_click(body)
+        if click is None or click.number is None or not click.trigger_id:
+            log.warning("lumen.slack.bad_click", action=RECORD_ACTION)
             return
-        note = f"Outcome #{existing.id} already says {existing.verdict.value}." if existing else None
-        channel = (body.get("channel") or {}).get("id")
-        await client.views_open(trigger_id=body["trigger_id"], view=outcome_modal(decision.id, decision.title, note, channel))
+        async with c.db.sessions() as session:
+            form = await brain.outcome_form(session, click.number)
+        if form is None:
+            return
+        await open_modal(client, click.trigger_id, outcome_modal(form.decision_id, form.title, form.existing, click.channel_id))
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        decision_id, replace, _channel = view["private_metadata"].split("|")
-        values = view["state"]["values"]
+        decision_id, replace, _channel = (view.get("private_metadata") or "||").split("|")[:3]
+        values = view.get("state", {}).get("values", {})
         errors: dict[str, str] = {}
         before, after = _number(values, "before", errors), _number(values, "after", errors)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         try:
-            report = OutcomeReport(
+            report = brain.OutcomeReport(
                 decision_id=int(decision_id),
-                verdict=_value(values, "verdict") or "",
-                metric=_value(values, "metric"),
+                verdict=payloads.view_input(values, "verdict") or "",
+                metric=payloads.view_input(values, "metric"),
                 before=before,
                 after=after,
-                note=_value(values, "note"),
+                note=payloads.view_input(values, "note"),
                 reported_by=body["user"]["id"],
                 replace=replace == "1",
             )
-            async with services.db.transaction() as session:
-                await record_outcome(session, report, source="slack")
-        except ValidationError as exc:
-            await ack(response_action="errors", errors={"verdict": exc.errors()[0]["msg"].removeprefix("Value error, ")})
+            async with c.db.transaction() as session:
+                await brain.record_outcome(session, report, source="slack")
+        except (ValidationError, ValueError) as exc:
+            message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            await ack(response_action="errors", errors={"verdict": message.removeprefix("Value error, ")})
             return
         except LumenError as exc:
             await ack(response_action="errors", errors={"note": str(exc)[:150]})
             return
         await ack()
-        services.outbox_queued()
+        c.signals.outbox.notify()
 
-    app.action(RECORD_ACTION)(ack_first(open_modal, services.inflight))
+    app.action(RECORD_ACTION)(ack_first(open_form, c.inflight))
     app.view(OUTCOME_MODAL)(on_submit)

@@ -5,10 +5,11 @@ Revises:
 Create Date: 2026-11-21 05:14:37.242891
 """
 
-from alembic import op
 import sqlalchemy as sa
-import lumen.db.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import lumen.db.base
 
 revision = '0001'
 down_revision = None

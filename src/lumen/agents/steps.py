@@ -1,0 +1,55 @@
+"""What a wake-up's journal steps hold, as pydantic models: written once, read back on replay."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from lumen.domain.proposals import ProposedDecision
+from lumen.llm.context_block import ContextBlock
+
+
+class RecentDecision(BaseModel):
+    id: int
+    title: str
+    category: str
+    status: str
+    outcome: str | None = None
+    reason: str | None = None  # why a human rejected it
+
+
+class WakeContext(BaseModel):
+    """What the agent decides from (the `context` step); a replay decides from it again."""
+
+    block: ContextBlock
+    recent: list[RecentDecision] = []
+    brain_summary: str = ""
+    brain_version: int | None = None
+    insight_version: int | None = None
+
+
+class DecisionStep(BaseModel):
+    """One proposed decision as recorded (`decision:N`), with whether a human must approve it."""
+
+    decision: ProposedDecision
+    gated: bool
+    side_effects: bool = True
+    decision_id: int | None = None  # set when it is stored
+
+
+class GateStep(BaseModel):
+    """How a human (or expiry) resolved a gate (`gate:N`); the run continues from here."""
+
+    decision_id: int
+    approval_id: int
+    status: str
+    resolved_by: str | None = None
+    resolved_at: str | None = None
+    reason: str | None = None
+
+
+class WakeFinished(BaseModel):
+    """The closing note of a wake-up."""
+
+    status: str
+    decisions: int
+    summary: str = ""

@@ -1,0 +1,55 @@
+"""Pure helpers over Slack payloads: a dict in, plain values out. No Slack objects, no I/O.
+
+Slack's payloads nest what a listener needs in different places per surface (a message in
+a channel, App Home, a modal); these read them once, the same way, and say None when a
+payload lacks what they look for rather than raising on a missing key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ButtonClick:
+    user_id: str
+    value: str
+    number: int | None  # the value as a positive id, when it is one
+    action_ts: str
+    channel_id: str | None  # None from App Home, which has no channel
+    message_ts: str | None
+    trigger_id: str | None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def button_click(body: dict[str, Any]) -> ButtonClick | None:
+    """The first action of a block_actions payload; None when it has no user or no action."""
+    actions = body.get("actions")
+    user_id = _dict(body.get("user")).get("id")
+    if not isinstance(actions, list) or not actions or not isinstance(user_id, str):
+        return None
+    action = _dict(actions[0])
+    value = str(action.get("value") or "")
+    container = _dict(body.get("container"))
+    return ButtonClick(
+        user_id=user_id,
+        value=value,
+        number=int(value) if value.isdigit() and len(value) < 19 else None,
+        action_ts=str(action.get("action_ts") or ""),
+        channel_id=_dict(body.get("channel")).get("id") or container.get("channel_id"),
+        message_ts=container.get("message_ts") or _dict(body.get("message")).get("ts"),
+        trigger_id=body.get("trigger_id"),
+    )
+
+
+def view_input(values: dict[str, Any], block_id: str, action_id: str | None = None) -> str | None:
+    """A modal input's value (text, or a select's choice), stripped; None when empty."""
+    element = _dict(_dict(values.get(block_id)).get(action_id or block_id))
+    if element.get("type") in ("static_select", "radio_buttons"):
+        return _dict(element.get("selected_option")).get("value")
+    text = element.get("value")
+    return text.strip() or None if isinstance(text, str) else None
