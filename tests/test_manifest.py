@@ -35,6 +35,8 @@ def test_manifest_asks_for_the_least_scopes() -> None:
     # Reading channel history or user emails is never needed.
     assert not scopes & {"channels:history", "groups:history", "users:read.email", "chat:write.public"}
     assert {"commands", "chat:write", "app_mentions:read", "im:history"} <= scopes
+    # files.getUploadURLExternal and files.completeUploadExternal: the weekly chart.
+    assert "files:write" in scopes and "files:read" not in scopes
 
 
 def test_the_schema_is_actually_strict() -> None:

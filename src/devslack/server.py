@@ -8,6 +8,7 @@ from aiohttp import web
 
 from . import ui
 from .appkey import WORKSPACE
+from .files import handle_file, handle_upload
 from .response_url import handle_response_url
 from .webapi import handle_api
 from .workspace import Workspace
@@ -29,6 +30,8 @@ def create_app(workspace: Workspace) -> web.Application:
     app[WORKSPACE] = workspace
     app.router.add_route("*", "/api/{method}", handle_api)
     app.router.add_post("/response/{token:.+}", handle_response_url)
+    app.router.add_post("/upload/{file_id}", handle_upload)
+    app.router.add_get("/files/{file_id}", handle_file)
     app.router.add_get("/socket-mode", workspace.socket_hub.handle)
     app.router.add_get("/archives/{channel}/{p}", _permalink)
     ui.add_routes(app)

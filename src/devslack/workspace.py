@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from . import payloads
 from .actions import UserActions
+from .files import FileStore
 from .delivery import EVENTS, Deliverer, Delivery
 from .signing import Forgery
 from .socket_mode import SocketHub
@@ -83,6 +84,7 @@ class Workspace(UserActions, WorkspaceState):
         self.calls: list[ApiCall] = []
         self.triggers = TriggerIds(trigger_ttl)
         self.response_urls = ResponseUrls()
+        self.files = FileStore()
         self.socket_hub = SocketHub(self.app_id)
         self.deliverer = Deliverer(self)
         self.sent_events: dict[str, dict] = {}  # event_id -> envelope (for redeliver)

@@ -25,7 +25,7 @@ from lumen.demo import is_empty, seed_history, wake_everyone
 from lumen.domain.config import LumenConfig
 from lumen.errors import ConfigError
 from lumen.log import get_logger
-from lumen.runtime import Replica, prepare, run_now, wait_for_shutdown
+from lumen.runtime import Replica, prepare, wait_for_shutdown
 from lumen.settings import Settings
 
 if TYPE_CHECKING:
@@ -106,8 +106,9 @@ async def dev_stack(
         replica = Replica(c)
         seeded = demo and await is_empty(c)
         if seeded:
-            # Before the workers start, so the weeks are synthesised in order, by this task alone.
-            await seed_history(c, lambda run_id: run_now(c, run_id))
+            # Before the workers start, so the weeks run in order, by this task alone.
+            log.info("lumen.demo.seeding", note="first start: two quarters of demo history, a few seconds")
+            await seed_history(c)
         app_url = await replica.start("127.0.0.1", app_port)
         workspace.request_url = None if socket_mode else f"{app_url}/slack/events"
         if socket_mode:

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from lumen import api
 from lumen.agents import service as agents
+from lumen.agents.context import FULL, Memory
 from lumen.agents.wakeup import WakeUpHandler
 from lumen.approvals import service as approvals
 from lumen.approvals.tasks import sweep
@@ -92,20 +93,22 @@ def build_container(
     )
 
 
-def run_handlers(c: Container, gateway: Gateway | None = None) -> Handlers:
-    """What each kind of run does: the engine calls these by kind, never importing them."""
+def run_handlers(c: Container, gateway: Gateway | None = None, memory: Memory = FULL) -> Handlers:
+    """What each kind of run does: the engine calls these by kind, never importing them.
+
+    `memory` is what agents are shown of the past; only the flywheel benchmark narrows it."""
     gateway = gateway or c.gateway
     return Handlers(
         {
-            RunKind.WAKE: WakeUpHandler(c.db, gateway, c.config),
+            RunKind.WAKE: WakeUpHandler(c.db, gateway, c.config, context_tokens=c.settings.context_tokens, memory=memory),
             RunKind.SYNTHESIS: SynthesisHandler(c.db, gateway),
             RunKind.PLATFORM_SYNTHESIS: PlatformSynthesisHandler(c.db, gateway, c.config),
         }
     )
 
 
-def make_worker(c: Container, *, gateway: Gateway | None = None, **options: Any) -> Worker:
-    return Worker(c.db, run_handlers(c, gateway), c.signals, **options)
+def make_worker(c: Container, *, gateway: Gateway | None = None, memory: Memory = FULL, **options: Any) -> Worker:
+    return Worker(c.db, run_handlers(c, gateway, memory), c.signals, **options)
 
 
 def make_scheduler(c: Container) -> Scheduler:
@@ -114,7 +117,7 @@ def make_scheduler(c: Container) -> Scheduler:
 
 def make_outbox(c: Container, client: AsyncWebClient, **options: Any) -> OutboxDispatcher:
     # Features that remember where their messages landed (a decision's permalink, an approval's ts).
-    delivered = [agents.on_post_delivered, approvals.on_post_delivered]
+    delivered = [agents.on_post_delivered, approvals.on_post_delivered, brain.on_chart_delivered]
     return OutboxDispatcher(c.db, client, queued=c.signals.outbox, delivered=delivered, **options)
 
 

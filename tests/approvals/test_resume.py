@@ -85,10 +85,12 @@ async def test_after_rejection_the_next_wake_up_reads_the_reason(stack) -> None:
     following = await wake_gate(stack)
     propose = next(s for s in await steps(db, following.run_id) if s.name == "propose_decisions")
     prompt = "\n".join(m["content"] for m in propose.input["messages"])
-    assert f"{LAUNCH} — rejected, rejected because: {reason}" in prompt
+    rejected = await get(db, Decision, gate.decision_id)
+    assert "Turned down by humans lately, with their reasons:\n" in prompt
+    assert f"- #{rejected.id} {LAUNCH} (" in prompt and f"): {reason}" in prompt
     decision = await get(db, Decision, following.decision_id)
-    assert decision.title == HIRE  # the offline model moved on to the next playbook step ...
-    assert f"rejected by a human: {reason}" in decision.rationale  # ... and says why
+    assert decision.title == HIRE  # the offline model left the rejected move alone ...
+    assert f"“{LAUNCH}”, a human turned it down lately: {reason}" in decision.rationale  # ... and says why
 
 
 async def test_a_click_while_the_run_is_still_pausing_is_picked_up_by_the_sweep(stack) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from lumen.brain.service import scores_for_venture
 from lumen.brain.service import OutcomeReport, record_outcome
 from lumen.db.models import Run, RunKind, RunStatus, RunTrigger
-from lumen.domain.attribution import MIN_OUTCOMES, VersionScore
+from lumen.domain.attribution import MIN_OUTCOMES, VersionScore, pool_thin
 from lumen.container import Container
 from tests.brain.conftest import START, venture_id
 from tests.brain.history import Generated, write_history
@@ -69,8 +69,27 @@ async def test_scores_per_brain_version(container: Container) -> None:
     assert v1.success_rate == 26 / 40 and v1.enough_data
     assert (v1.gated, v1.approved, v1.approval_rate) == (23, 18, 18 / 23)
     assert v1.cost_usd == Decimal("0.625")  # 50 wake-ups at $0.0125; the $5 replay is left out
-    assert v1.describe() == "v1: 50 decisions · 65% success (26/40)"
+    assert v1.label == "v1"
 
     v4 = scores[4]
     assert v4.with_outcome < MIN_OUTCOMES and not v4.enough_data and v4.success_rate is None
-    assert v4.describe() == "v4: 3 decisions · not enough data (3 of 5 outcomes needed)"
+    assert v4.label == "v4"
+
+
+def _thin(version: int | None, outcomes: int, successes: int) -> VersionScore:
+    return VersionScore(
+        brain_version=version, decisions=outcomes, with_outcome=outcomes, successes=successes,
+        failures=outcomes - successes, gated=0, approved=0, cost_usd=Decimal(1),
+    )
+
+
+def test_thin_versions_pool_with_their_neighbours_until_they_can_be_judged() -> None:
+    scores = [_thin(None, 2, 1), _thin(1, 2, 1), _thin(2, 2, 2), _thin(3, 1, 1), _thin(4, 9, 3), _thin(5, 1, 0), _thin(6, 3, 3)]
+    pooled = pool_thin(scores)
+    assert [s.label for s in pooled] == ["before any brain", "v1–v3", "v4", "v5–v6"]
+    before, first, fourth, last = pooled
+    assert before.success_rate is None  # decisions before any brain are never pooled with a brain's
+    assert (first.with_outcome, first.successes, first.success_rate, first.cost_usd) == (5, 4, 0.8, Decimal(3))
+    assert fourth is scores[4]
+    assert (last.with_outcome, last.success_rate) == (4, None)  # the latest run, still too thin
+    assert pool_thin([]) == []

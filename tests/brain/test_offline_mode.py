@@ -1,29 +1,32 @@
-"""Offline mode: `lumen dev` on an empty database seeds the demo history and synthesises it with
-the offline model, so the channels show real weekly summaries and platform insights on first
-start; a second start on the same database seeds nothing again."""
+"""Offline mode: `lumen dev` on an empty database simulates two quarters of the configured
+ventures through the real engine and the offline model, so the channels show a real weekly
+summary with its chart, scored brain versions and platform insights on first start; a second
+start on the same database seeds nothing again."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from lumen.db.models import BrainVersion, PlatformInsight, Run, Venture
-from lumen.devmode import dev_stack
 from devslack import Workspace
+from lumen.brain import service as brain
+from lumen.clock import utcnow
 from lumen.container import Container
+from lumen.db.models import BrainVersion, Decision, OutboxMessage, PlatformInsight, Run, Venture
+from lumen.devmode import dev_stack
+from lumen.domain.attribution import pool_thin
 from tests.brain.conftest import FAST_RETRIES, texts, wait_for_message
 from tests.slack.support import checked_blocks
 
 SUMMARY = re.compile(r"weekly brain v\d+ · \d{4}-W\d\d")
+SCORED = re.compile(r"• v\d+(–v\d+)?: \d+ decisions? · \*(\d+)%\* success")
 
 
 async def counts(container: Container) -> tuple[int, int, int]:
-    """Demo runs (the seeded history and its syntheses), brain versions, insight versions.
-
-    Not all decisions: a start may also catch up a scheduled wake-up that fell in the last 24 h.
-    """
+    """Demo runs (the simulated history and its syntheses), brain versions, insight versions."""
     async with container.db.sessions() as session:
         return (
             await session.scalar(select(func.count()).select_from(Run).where(Run.idempotency_key.like("demo:%"))) or 0,
@@ -32,7 +35,7 @@ async def counts(container: Container) -> tuple[int, int, int]:
         )
 
 
-async def test_demo_seeds_real_summaries_once(container: Container) -> None:
+async def test_demo_seeds_two_quarters_once(container: Container) -> None:
     first = Workspace.demo(retry_delays=FAST_RETRIES)
     async with dev_stack(container.settings, container.config, workspace=first, demo=True):
         acme = await wait_for_message(first, "venture-acme", lambda m: bool(SUMMARY.search(texts(m))))
@@ -40,24 +43,46 @@ async def test_demo_seeds_real_summaries_once(container: Container) -> None:
         platform = await wait_for_message(first, "lumen-platform", lambda m: "Platform insights v" in texts(m))
         for post in (acme, brightbox, platform):
             checked_blocks({"blocks": post.blocks})
-        # Only the latest week is posted: one summary per venture, one insights post.
+        # Only the latest week is posted: one summary per venture, one insights post, none of
+        # the simulated weeks' decision posts.
         assert [bool(SUMMARY.search(texts(m))) for m in first.messages("venture-acme")].count(True) == 1
         assert len([m for m in first.messages("lumen-platform") if "Platform insights" in texts(m)]) == 1
-        assert "How each brain version performed" in texts(acme) and "What changed since" in texts(acme)
-        assert "pricing_change worked in 2 ventures (acme, brightbox)" in texts(platform)
-        # Extractive, but useful: grouped by category and verdict, with the metric and citations.
+        async with container.db.sessions() as session:
+            posts = (await session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.like("decision:%")))).all()
+            posted = [int(key.split(":")[1]) for key in posts]
+            keys = (await session.scalars(select(Run.idempotency_key).join(Decision, Decision.run_id == Run.id).where(Decision.id.in_(posted)))).all()
+        assert posted and not [k for k in keys if k.startswith("demo:")]  # only the first start's fresh wake-ups
+
+        # The summary shows the flywheel: a chart uploaded to the workspace, and versions with
+        # enough outcomes to score, whose rate moves.
+        [image] = [b for b in acme.blocks if b["type"] == "image"]
+        stored = first.files.image(image["slack_file"]["id"])
+        assert stored is not None and stored.content and stored.content.startswith(b"\x89PNG")
+        assert "success rate and spend per brain version" in image["alt_text"]
+        rates = [int(m.group(2)) for m in SCORED.finditer(texts(acme))]
+        assert len(rates) >= 3 and len(set(rates)) > 1, texts(acme)
+
         async with container.db.sessions() as session:
             acme_id = await session.scalar(select(Venture.id).where(Venture.slug == "acme"))
-            brain = await session.scalar(
+            latest = await session.scalar(
                 select(BrainVersion).where(BrainVersion.venture_id == acme_id).order_by(BrainVersion.version.desc()).limit(1)
             )
-        assert brain is not None and brain.model == "lumen-offline/playbook"
-        worked = {s["key"]: s for s in brain.worked}
-        assert "“Raise the Pro plan from $49 to $59” (MRR 38000 → 41500)" in worked["worked:pricing_change"]["text"]
-        assert any(s["key"] == "principle:pricing_change" and s["text"].startswith("Lean into") for s in brain.principles)
-        assert any("Cold outbound to 500 SaaS CFOs" in s["text"] for s in brain.failed)
+            scores = await brain.scores_for_venture(session, acme_id)
+            first_day = await session.scalar(select(func.min(Decision.created_at)).where(Decision.venture_id == acme_id))
+        assert latest is not None and latest.model == "lumen-offline/playbook" and latest.version >= 20
+        assert latest.chart_file_id == image["slack_file"]["id"]
+        # A week's version guides a decision or two: pooled, the versions are judged.
+        assert len([s for s in pool_thin(scores) if s.success_rate is not None]) >= 3
+        # Two quarters back, so "last quarter" has an answer.
+        assert first_day is not None and utcnow() - first_day.replace(tzinfo=utcnow().tzinfo) > timedelta(weeks=24)
         seeded = await counts(container)
-        assert seeded[0] > 13 and seeded[1:] == (brain.version + 5, 6)  # acme v6 + brightbox v5; insights v1-v6
+        assert seeded[0] > 100
+
+        # App Home shows each venture's latest chart, the same uploaded file.
+        await first.open_home("U0ALICE")
+        home = await first.wait_for(lambda: first.home_views.get("U0ALICE"), timeout=10)
+        charts = [b for b in home.definition["blocks"] if b["type"] == "image"]
+        assert image["slack_file"] in [c["slack_file"] for c in charts] and len(charts) == 2
 
     second = Workspace.demo(retry_delays=FAST_RETRIES)
     async with dev_stack(container.settings, container.config, workspace=second, demo=True):

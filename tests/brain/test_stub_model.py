@@ -4,11 +4,11 @@ foreign citations, and the call lands in the spend ledger as a synthesis."""
 
 from __future__ import annotations
 
-
 from sqlalchemy import select
 
-from lumen.domain.brain_schema import WRITE_BRAIN
 from lumen.db.models import BrainVersion, Spend
+from lumen.domain.brain import SECTIONS
+from lumen.domain.brain_schema import WRITE_BRAIN
 from lumen.llm import Gateway, GatewayOptions, ModelTiers
 from lumen.container import Container
 from tests.brain.conftest import START, venture_id
@@ -52,8 +52,19 @@ async def test_stub_model_brain_keeps_only_real_citations(container: Container, 
         brain = await session.scalar(select(BrainVersion).where(BrainVersion.run_id == run_id))
         [spend] = (await session.scalars(select(Spend).where(Spend.run_id == run_id))).all()
     assert brain is not None and (brain.version, brain.model, brain.summary) == (1, MODEL, "A real model's brain.")
-    assert [(s["text"], s["decision_ids"]) for s in brain.worked] == [("Price tests on new signups pay off.", [win.id])]
-    assert [(s["text"], s["decision_ids"]) for s in brain.failed] == [("Half real, half invented.", [loss.id])]
-    assert brain.principles == brain.open_bets == brain.questions == []
+    # The model's words replace the draft's for the key it kept; the numbers and citations stay the records'.
+    worked = {s["key"]: s for s in brain.worked}
+    assert worked["worked:pricing_change"]["text"] == "Price tests on new signups pay off."
+    assert worked["worked:pricing_change"]["decision_ids"] == [win.id]
+    # Draft statements the model left out still stand: their record holds.
+    assert {"worked:marketing", "worked:research"} <= set(worked)
+    # Its own statement keeps only the real citation, and its record is counted from it.
+    [own] = [s for s in brain.failed if s["text"] == "Half real, half invented."]
+    assert own["decision_ids"] == [loss.id] and own["evidence"] == {"tries": 1, "worked": 0, "failed": 1, "mixed": 0}
+    # Invented decisions and another venture's are gone, with the statements that rested on them.
+    everything = [s for name in SECTIONS for s in getattr(brain, name)]
+    cited = {i for s in everything for i in s["decision_ids"]}
+    assert not cited & {999999, 888888, foreign.id}
+    assert not {"A decision the model made up.", "Another venture's decision."} & {s["text"] for s in everything}
     assert (spend.purpose, spend.model, spend.venture_id, spend.settled) == ("synthesize", MODEL, acme, True)
     assert spend.prompt_tokens > 0 and spend.completion_tokens > 0

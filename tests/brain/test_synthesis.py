@@ -129,9 +129,8 @@ def _score(label: str, items: list[Generated]) -> str:
     gated = [d for d in items if d.gated]
     cost = usd(sum((d.cost_usd for d in items), Decimal(0)))
     if len(with_outcome) < MIN_OUTCOMES:
-        quality = f"not enough data ({len(with_outcome)} outcomes; {MIN_OUTCOMES} needed)"
-    else:
-        quality = f"*{successes / len(with_outcome):.0%}* success ({successes} of {len(with_outcome)})"
+        return f"• {label}: too few outcomes to judge yet ({len(with_outcome)} so far; {MIN_OUTCOMES} needed)"
+    quality = f"*{successes / len(with_outcome):.0%}* success ({successes} of {len(with_outcome)})"
     approval = f" · {sum(1 for d in gated if d.approved) / len(gated):.0%} approved" if gated else ""
     return f"• {label}: {len(items)} decisions · {quality}{approval} · {cost}"
 
@@ -177,7 +176,7 @@ async def test_weekly_summary_and_brain_in_slack(stack: DevStack) -> None:
     assert _score("before any brain", history.under(None)) in text
     assert _score("v1", history.under(1)) in text
     assert _score("v2", history.under(2)) in text
-    assert "v2: 4 decisions · not enough data (4 outcomes; 5 needed)" in text
+    assert "v2: too few outcomes to judge yet (4 so far; 5 needed)" in text
     assert "`/lumen brain acme` shows the whole brain." in text
 
     # /lumen brain acme: the latest version, every section, citations as decision numbers.

@@ -86,11 +86,11 @@ async def test_reject_an_approval_in_the_browser(e2e_stack: DevStack, page: Any)
     assert step is not None, "the run did not resume"
     assert (step.output["status"], step.output["resolved_by"], step.output["reason"]) == ("rejected", "U0BOB", REASON)
 
-    # The next wake-up reads the reason and moves on to the next step of the playbook.
+    # The next wake-up reads the reason, leaves the rejected move out and says why.
     await _send(page, "/lumen wake acme ceo")
     following = page.get_by_test_id("message").filter(has_text="Approval needed").filter(has_text=HIRE)
     await expect(following).to_have_count(1, timeout=15_000)
-    await expect(following).to_contain_text(f"rejected by a human: {REASON}")
+    await expect(following).to_contain_text(f"“{LAUNCH}”, a human turned it down lately: {REASON}")
     async with db.sessions() as session:
         statuses = (await session.scalars(select(Approval.status).order_by(Approval.id))).all()
     assert statuses == [ApprovalStatus.REJECTED, ApprovalStatus.PENDING]

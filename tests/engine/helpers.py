@@ -6,6 +6,7 @@ The fixtures here are re-exported by `tests/engine/conftest.py` and `tests/agent
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import socket
 import time
@@ -72,7 +73,9 @@ def make_worker(container: Container) -> Callable[..., Worker]:
         kwargs.setdefault("concurrency", 1)
         kwargs.setdefault("lease", timedelta(seconds=2))
         kwargs.setdefault("poll_interval", 0.05)
-        return worker_for(container, gateway=gateway, **kwargs)
+        # The settings the worker's handlers read (the context budget, say) come from them too.
+        settings_of = dataclasses.replace(container, settings=settings) if settings else container
+        return worker_for(settings_of, gateway=gateway, **kwargs)
 
     return make
 

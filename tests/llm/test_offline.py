@@ -1,4 +1,5 @@
-"""The offline model: playbook order and skips, determinism, and calls through real litellm."""
+"""The offline model: it decides from the brain and the insights it is given, deterministically,
+and answers through real litellm."""
 
 from __future__ import annotations
 
@@ -6,93 +7,161 @@ import json
 
 from sqlalchemy import select
 
-from lumen.llm.tools import tool_spec
-from lumen.domain.proposals import PROPOSE_DECISIONS, ProposeDecisions
-from lumen.settings import OFFLINE_MODEL
 from lumen.db.models import Spend
 from lumen.db.session import Database
+from lumen.domain.proposals import PROPOSE_DECISIONS, ProposeDecisions
 from lumen.llm import Attribution, Gateway
 from lumen.llm._litellm import litellm
 from lumen.llm.context_block import (
     AgentInfo,
+    BrainStatement,
     ContextBlock,
+    DecisionInfo,
+    InsightInfo,
+    InsightItem,
+    MoveRecord,
     PlaybookItem,
     Rejection,
     VentureInfo,
     render_context_block,
 )
-from lumen.llm.offline_playbook import decide, next_action
+from lumen.llm.offline_playbook import decide
+from lumen.llm.tools import tool_spec
+from lumen.settings import OFFLINE_MODEL
 
 PLAYBOOK = [
-    PlaybookItem(title="Interview ten customers", category="research", rationale="Learn first."),
+    PlaybookItem(title="Interview ten customers", category="research", rationale="Learn first.", repeatable=True),
     PlaybookItem(title="Pick a database", category="new_dependency", role="cto"),
-    PlaybookItem(
-        title="Launch a landing page",
-        category="marketing",
-        amount_usd="50",
-        expected_effect="100 signups",
-    ),
+    PlaybookItem(title="Launch a landing page", category="marketing", amount_usd="50", expected_effect="100 signups"),
     PlaybookItem(title="Raise prices", category="pricing_change", role="ceo"),
-    PlaybookItem(title="Run a webinar", category="marketing"),
+    PlaybookItem(title="Run a webinar", category="marketing", repeatable=True),
 ]
 
 
 def _ctx(role: str = "ceo", **fields: object) -> ContextBlock:
+    fields.setdefault("playbook", PLAYBOOK)
     return ContextBlock(
         task="decide",
+        as_of="2026-11-23",
         venture=VentureInfo(slug="acme", name="Acme", stage="idea", goals=["100 customers"]),
         agent=AgentInfo(role=role),
-        playbook=PLAYBOOK,
         brain_version=4,
         **fields,  # type: ignore[arg-type]
     )
 
 
+def _record(section: str, title: str, recent: str, category: str = "research") -> BrainStatement:
+    """A brain statement about one move and its recent tries ("SSF": worked, worked, failed)."""
+    return BrainStatement(
+        section=section,
+        key=f"{section}:{category}",
+        category=category,
+        text=f"“{title}” {recent}",
+        decision_ids=[1],
+        evidence={"tries": len(recent), "worked": recent.count("S"), "failed": recent.count("F")},
+        moves=[MoveRecord(title=title, recent=recent, support=len(recent))],
+    )
+
+
 def _messages(ctx: ContextBlock) -> list[dict]:
     return [
-        {"role": "system", "content": f"You are the agent.\n{render_context_block(ctx)}"},
-        {"role": "user", "content": "Wake up and decide."},
+        {"role": "system", "content": "You are the agent."},
+        {"role": "user", "content": f"Wake up and decide.\n{render_context_block(ctx)}"},
     ]
 
 
-def test_plays_the_playbook_in_order_for_the_role() -> None:
-    assert next_action(_ctx()).title == "Interview ten customers"
-    assert next_action(_ctx(tried=["Interview ten customers"])).title == "Launch a landing page"
-    # Role-bound actions go to their role only.
-    cto = _ctx("cto", tried=["Interview ten customers"])
-    assert next_action(cto).title == "Pick a database"
-    ceo = _ctx(tried=["Interview ten customers", "Launch a landing page"])
-    assert next_action(ceo).title == "Raise prices"
+def _choice(ctx: ContextBlock) -> str:
+    [decision] = decide(ctx).decisions
+    return decision.title
 
 
-def test_skips_tried_failed_and_rejected_titles_case_insensitively() -> None:
+def test_with_no_record_the_playbook_order_decides_for_the_role() -> None:
+    assert _choice(_ctx()) == "Interview ten customers"
+    assert _choice(_ctx("cto")) == "Interview ten customers"
+    # Role-bound moves go to their role only.
+    made = _ctx("cto", since_brain=[DecisionInfo(id=1, title="Interview ten customers", category="research", status="executed")])
+    assert _choice(made) == "Interview ten customers"  # repeatable: made already is no reason to stop
+
+
+def test_it_prefers_what_worked_and_leaves_what_failed() -> None:
     ctx = _ctx(
-        tried=["interview TEN customers"],
-        failed=["Launch a  landing page"],
-        rejected=[Rejection(title="Raise prices", reason="too early")],
+        brain=[
+            _record("failed", "Interview ten customers", "FFFF"),
+            _record("worked", "Run a webinar", "SSSSFSS", category="marketing"),
+            _record("failed", "Launch a landing page", "F", category="marketing"),
+            _record("failed", "Raise prices", "FF", category="pricing_change"),
+        ]
     )
-    proposal = decide(ctx)
-    [decision] = proposal.decisions
+    [decision] = decide(ctx).decisions
     assert decision.title == "Run a webinar"
     assert decision.rationale.startswith("[offline model] ")
-    assert "Playbook step 4 of 4" in decision.rationale and "brain v4" in decision.rationale
-    assert "the brain records it as failed" in decision.rationale
-    assert "rejected by a human: too early" in decision.rationale
+    assert "brain v4 records 6 of 7 recent tries of it working" in decision.rationale
 
 
-def test_exhausted_playbook_proposes_nothing_and_says_so() -> None:
-    ctx = _ctx(tried=[item.title for item in PLAYBOOK])
+def test_when_what_it_knows_is_poor_it_tries_what_it_does_not_know() -> None:
+    ctx = _ctx(brain=[_record("failed", "Interview ten customers", "FF"), _record("failed", "Run a webinar", "F", "marketing")])
+    assert _choice(ctx) == "Launch a landing page"
+    assert "has no record of it yet" in decide(ctx).decisions[0].rationale
+
+
+def test_a_one_off_move_that_was_made_is_not_made_again() -> None:
+    ctx = _ctx(
+        brain=[_record("worked", "Launch a landing page", "S", category="marketing"), _record("failed", "Interview ten customers", "FFF")],
+        since_brain=[DecisionInfo(id=9, title="Raise prices", category="pricing_change", status="executed")],
+    )
+    # The landing page worked, but it was a launch: once. Raising prices was just made too.
+    assert _choice(ctx) == "Run a webinar"
+
+
+def test_it_leaves_what_waits_for_a_human_and_what_humans_turned_down_lately() -> None:
+    ctx = _ctx(
+        pending=[DecisionInfo(id=3, title="Interview ten customers", category="research", status="awaiting_approval")],
+        rejected=[
+            Rejection(title="launch a  LANDING page", reason="not before the rebrand", on="2026-11-20"),
+            Rejection(title="Raise prices", reason="board review", on="2026-08-01"),  # months ago
+        ],
+    )
+    assert _choice(ctx) == "Raise prices"
+    ctx = ctx.model_copy(update={"playbook": [p for p in PLAYBOOK if p.title != "Raise prices"]})
+    assert _choice(ctx) == "Run a webinar"
+
+
+def test_a_venture_with_no_record_leans_on_what_other_ventures_learned() -> None:
+    insight = InsightItem(
+        key="move:run a webinar",
+        text="“Run a webinar”: 9 of 11 recent tries worked across 3 ventures",
+        category="marketing",
+        subject="Run a webinar",
+        evidence={"tries": 11, "worked": 9, "failed": 2},
+        venture_count=3,
+    )
+    [decision] = decide(_ctx(insight=InsightInfo(version=2, items=[insight]))).decisions
+    assert decision.title == "Run a webinar"
+    assert decision.follows_insight == insight.text
+    assert "Across ventures: “Run a webinar”: 9 of 11" in decision.rationale
+
+
+def test_nothing_left_proposes_nothing_and_says_why() -> None:
+    ctx = _ctx(
+        playbook=[PlaybookItem(title="Raise prices", category="pricing_change")],
+        pending=[DecisionInfo(id=3, title="Raise prices", category="pricing_change", status="awaiting_approval")],
+    )
     proposal = decide(ctx)
     assert proposal.decisions == []
-    assert proposal.summary.startswith("[offline model] ")
-    assert "exhausted" in proposal.summary
+    assert proposal.summary.startswith("[offline model] Nothing to propose")
+    assert "“Raise prices”: it is waiting for a human" in proposal.summary
 
 
 def test_decision_carries_the_playbook_fields() -> None:
-    [decision] = decide(_ctx(tried=["Interview ten customers"])).decisions
-    assert decision.category == "marketing"
-    assert str(decision.amount_usd) == "50"
-    assert decision.expected_effect == "100 signups"
+    ctx = _ctx(brain=[_record("failed", "Interview ten customers", "FFF")])
+    [decision] = decide(ctx).decisions
+    assert (decision.title, decision.category) == ("Launch a landing page", "marketing")
+    assert str(decision.amount_usd) == "50" and decision.expected_effect == "100 signups"
+
+
+def test_the_same_context_gives_the_same_decision() -> None:
+    ctx = _ctx(brain=[_record("worked", "Run a webinar", "SSFS", "marketing"), _record("questions", "Interview ten customers", "SF")])
+    assert decide(ctx) == decide(ctx.model_copy(deep=True))
 
 
 async def test_litellm_call_returns_a_valid_tool_call_deterministically() -> None:

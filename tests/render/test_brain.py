@@ -97,10 +97,37 @@ def test_weekly_summary_shows_the_week_the_changes_and_each_version() -> None:
     assert "*Decisions*\n1 awaiting approval, 3 executed" in shown
     assert "*Approvals*\n1 approved" in shown and "*Outcomes*\nnone" in shown and "*Spend*\n$12.50" in shown
     assert "*What changed since v3*\n+ principles: Talk to customers first\n- worked: Cold email" in shown
-    assert "• before any brain: 10 decisions · not enough data (2 outcomes; 5 needed) · $1.50" in shown
+    assert "• before any brain: too few outcomes to judge yet (2 so far; 5 needed)" in shown
     assert "• v3: 10 decisions · *80%* success (4 of 5) · 75% approved · $1.50" in shown
     assert "`/lumen brain acme` shows the whole brain." in shown
     assert weekly_summary_text(summary) == "Acme Analytics: weekly brain v4 (2026-W10)"
+
+
+def test_thin_versions_are_pooled_until_they_can_be_judged() -> None:
+    scores = [
+        _score(None, outcomes=3, successes=1),
+        _score(1, outcomes=2, successes=2, gated=2, approved=2),
+        _score(2, outcomes=2, successes=1),
+        _score(3, outcomes=3, successes=2),  # v1–v3 together: 7 outcomes
+        _score(4, outcomes=6, successes=3),  # enough on its own
+        _score(5, outcomes=1, successes=1),
+        _score(6, outcomes=2, successes=0),  # v5–v6: still too few
+    ]
+    shown = texts(valid_blocks(weekly_summary_blocks(_weekly(scores=scores))))
+    assert "• before any brain: too few outcomes to judge yet (3 so far; 5 needed)" in shown
+    assert "• v1–v3: 30 decisions · *71%* success (5 of 7) · 100% approved · $4.50" in shown
+    assert "• v4: 10 decisions · *50%* success (3 of 6) · $1.50" in shown
+    assert "• v5–v6: too few outcomes to judge yet (3 so far; 5 needed)" in shown
+
+
+def test_the_chart_is_an_image_of_the_uploaded_file_with_its_numbers_in_the_alt_text() -> None:
+    alt = "Acme Analytics: success rate and spend per brain version: v3 80% of 5, $1.50"
+    blocks = valid_blocks(weekly_summary_blocks(_weekly(chart_file="F0CHART", chart_alt=alt)))
+    [image] = [b for b in blocks if b["type"] == "image"]
+    assert image["slack_file"] == {"id": "F0CHART"} and image["alt_text"] == alt
+    # The numbers are in the message's words too: the image is never the only place.
+    assert "• v3: 10 decisions · *80%* success (4 of 5)" in texts(blocks)
+    assert not [b for b in weekly_summary_blocks(_weekly()) if b["type"] == "image"]
 
 
 def test_a_quiet_week_is_valid_and_says_so() -> None:

@@ -48,3 +48,25 @@ def test_sixty_approvals_and_a_hundred_ventures_fit_the_home_tab() -> None:
     # Without approvals, more ventures fit.
     roomy = valid_view(home_view(report(*ventures), "U0ALICE"))["blocks"]
     assert sum(1 for b in roomy if "fields" in b) == 47
+
+
+def test_each_venture_shows_its_latest_flywheel_chart_but_a_private_one_does_not() -> None:
+    alt = "Acme Analytics: success rate and spend per brain version: v3 80% of 5, $1.50"
+    shared = venture_status(1, brain_version=3, chart_file="F0CHART1", chart_alt=alt)
+    private = venture_status(2, brain_version=7, chart_file="F0CHART2", chart_alt="secret numbers", private=True)
+    blocks = valid_view(home_view(report(shared, private, venture_status(3)), "U0ALICE"))["blocks"]
+    [image] = [b for b in blocks if b["type"] == "image"]
+    assert image["slack_file"] == {"id": "F0CHART1"} and image["alt_text"] == alt
+    assert image["title"]["text"] == "Decisions per brain version (as of v3)"
+    assert "secret numbers" not in str(blocks)
+    # The chart sits under its venture.
+    names = [b["text"]["text"] for b in blocks if b["type"] == "section" and "fields" in b]
+    assert names == ["*Acme Analytics 1* · growth", "*Acme Analytics 2* · growth", "*Acme Analytics 3* · growth"]
+    assert blocks[blocks.index(image) - 1]["text"]["text"] == "*Acme Analytics 1* · growth"
+
+
+def test_charts_take_their_room_and_the_tab_still_fits() -> None:
+    ventures = [venture_status(i, brain_version=i, chart_file=f"F0C{i}", chart_alt="x" * 3_000) for i in range(1, 101)]
+    blocks = valid_view(home_view(report(*ventures), "U0ALICE"))["blocks"]
+    assert len(blocks) <= MAX_BLOCKS_MODAL
+    assert sum(1 for b in blocks if b["type"] == "image") == sum(1 for b in blocks if "fields" in b) > 20

@@ -77,4 +77,4 @@ def paginate(items: list, req: Request, default_limit: int = 100) -> tuple[list,
 
 
 def load_all() -> None:
-    from . import chat, conversations, directory, platform, views  # noqa: F401  (registers methods)
+    from . import chat, conversations, directory, files, platform, views  # noqa: F401  (registers methods)

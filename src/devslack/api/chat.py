@@ -19,6 +19,10 @@ def content(req: Request, *, required: bool = True) -> tuple[str | None, list | 
             raise ApiError("invalid_blocks_format")
         if len(blocks) > MAX_BLOCKS:
             raise ApiError("invalid_blocks", errors=[f"must provide an array of no more than {MAX_BLOCKS} items [json-pointer:/blocks]"])
+        for index, block in enumerate(blocks):
+            image = block.get("slack_file") if block.get("type") == "image" else None
+            if isinstance(image, dict) and req.ws.files.image(str(image.get("id", ""))) is None:
+                raise ApiError("invalid_blocks", errors=[f"invalid slack file [json-pointer:/blocks/{index}/slack_file]"])
     if required and not text and not blocks and not attachments:
         raise ApiError("no_text")
     if text and len(text) > MAX_TEXT:

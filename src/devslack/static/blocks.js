@@ -104,7 +104,9 @@
   }
 
   function imageEl(e, cls) {
-    const src = M.safeUrl(e.image_url || "") || "";
+    // A file uploaded to the workspace (slack_file) is served by the workspace itself.
+    const fileId = e.slack_file && e.slack_file.id;
+    const src = fileId ? `/files/${encodeURIComponent(fileId)}` : M.safeUrl(e.image_url || "") || "";
     return el("img", { class: cls, src, alt: e.alt_text || "", title: e.alt_text || "" });
   }
 

@@ -22,15 +22,12 @@ from lumen.db.models import (
 )
 
 
-async def decision_history(session: AsyncSession, venture_id: int) -> Sequence[Any]:
-    """(id, title, category, status) of every decision of the venture, newest first."""
-    return (
-        await session.execute(
-            select(Decision.id, Decision.title, Decision.category, Decision.status)
-            .where(Decision.venture_id == venture_id)
-            .order_by(Decision.id.desc())
-        )
-    ).all()
+async def decided_since(session: AsyncSession, venture_id: int, since: datetime | None, limit: int) -> Sequence[Decision]:
+    """The venture's latest decisions after `since` (all, before its first brain), newest first."""
+    query = select(Decision).where(Decision.venture_id == venture_id)
+    if since is not None:
+        query = query.where(Decision.created_at > since)
+    return (await session.scalars(query.order_by(Decision.created_at.desc(), Decision.id.desc()).limit(limit))).all()
 
 
 async def latest_verdicts(session: AsyncSession, decision_ids: Sequence[int]) -> dict[int, str]:
@@ -43,13 +40,32 @@ async def latest_verdicts(session: AsyncSession, decision_ids: Sequence[int]) ->
     return verdicts
 
 
-async def open_and_rejected_approvals(session: AsyncSession, venture_id: int) -> Sequence[Approval]:
+async def waiting_for_humans(session: AsyncSession, venture_id: int, limit: int) -> Sequence[Decision]:
+    """The venture's decisions whose approval is still pending, oldest first."""
     return (
         await session.scalars(
-            select(Approval).where(
+            select(Decision)
+            .join(Approval, Approval.decision_id == Decision.id)
+            .where(Approval.venture_id == venture_id, Approval.status == ApprovalStatus.PENDING)
+            .order_by(Approval.created_at)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def turned_down(session: AsyncSession, venture_id: int, since: datetime, limit: int) -> Sequence[Any]:
+    """(decision, approval) the venture's humans rejected (or let expire) after `since`, newest first."""
+    return (
+        await session.execute(
+            select(Decision, Approval)
+            .join(Approval, Approval.decision_id == Decision.id)
+            .where(
                 Approval.venture_id == venture_id,
-                Approval.status.in_([ApprovalStatus.REJECTED, ApprovalStatus.PENDING]),
+                Approval.status.in_([ApprovalStatus.REJECTED, ApprovalStatus.EXPIRED]),
+                Approval.resolved_at > since,
             )
+            .order_by(Approval.resolved_at.desc())
+            .limit(limit)
         )
     ).all()
 

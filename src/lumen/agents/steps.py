@@ -8,23 +8,20 @@ from lumen.domain.proposals import ProposedDecision
 from lumen.llm.context_block import ContextBlock
 
 
-class RecentDecision(BaseModel):
-    id: int
-    title: str
-    category: str
-    status: str
-    outcome: str | None = None
-    reason: str | None = None  # why a human rejected it
-
-
 class WakeContext(BaseModel):
-    """What the agent decides from (the `context` step); a replay decides from it again."""
+    """What the agent decides from (the `context` step); a replay decides from it again.
+
+    Bounded: the brain's statements, the insights about the agent's moves, and only the latest
+    decisions, approvals and rejections, trimmed to `budget` tokens of the agent's model.
+    """
 
     block: ContextBlock
-    recent: list[RecentDecision] = []
-    brain_summary: str = ""
     brain_version: int | None = None
+    brain_built: str | None = None  # when the brain it reads was built
     insight_version: int | None = None
+    tokens: int = 0  # the prompt's size in the model's tokens
+    budget: int = 0
+    trimmed: list[str] = []  # what was left out to fit the budget
 
 
 class DecisionStep(BaseModel):

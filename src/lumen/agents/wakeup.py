@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.agents import service
-from lumen.agents.context import load_context
+from lumen.agents.context import FULL, Memory, load_context
 from lumen.agents.prompts import build_messages
 from lumen.agents.steps import DecisionStep, GateStep, WakeContext, WakeFinished
 from lumen.approvals import service as approvals
+from lumen.db.base import utcnow
 from lumen.db.models import Agent, ApprovalStatus, Run, RunStatus, StepKind, Venture
 from lumen.db.session import Database
 from lumen.domain.config import LumenConfig
@@ -27,6 +29,7 @@ from lumen.engine.handlers import Failure, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.engine.llm_step import LLMCall, call_model
 from lumen.llm import Attribution, BudgetExceeded, Gateway, LLMError
+from lumen.llm.tokens import count_tokens
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class WakeUpHandler:
     db: Database
     gateway: Gateway
     config: LumenConfig
+    context_tokens: int = 6000
+    memory: Memory = FULL
     expected: tuple[type[BaseException], ...] = (LLMError,)
 
     async def execute(self, ctx: RunContext) -> RunStatus:
@@ -156,9 +161,24 @@ class _WakeUp:
     async def _context(self) -> StepResult[WakeContext]:
         replay_of = self.run.context.get("replay_context")
         if replay_of is not None:  # a replay decides from the original run's inputs
-            return StepResult(output=WakeContext.model_validate(replay_of))
+            try:
+                return StepResult(output=WakeContext.model_validate(replay_of))
+            except ValidationError:
+                raise RunFailed(
+                    f"run #{self.run.replay_of_run_id} was recorded by an older Lumen; its context cannot be replayed"
+                ) from None
+        model = self.handler.gateway.tiers.chain(self.agent.model_tier, self.run.model_override)[0]  # type: ignore[arg-type]
         async with self.handler.db.sessions() as session:
-            return StepResult(output=await load_context(session, self.agent, self.venture))
+            context = await load_context(
+                session,
+                self.agent,
+                self.venture,
+                now=utcnow(),
+                count=lambda messages: count_tokens(model, messages),
+                budget=self.handler.context_tokens,
+                memory=self.handler.memory,
+            )
+        return StepResult(output=context)
 
     async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions]:
         return await call_model(

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.models import (
@@ -106,6 +106,7 @@ async def facts_since(
                 before=o.metric_before if o else None,
                 after=o.metric_after if o else None,
                 reason=reasons.get(d.id),
+                brain_version=d.brain_version,
             )
         )
     return facts
@@ -182,3 +183,7 @@ async def score_rows(session: AsyncSession, venture_id: int) -> tuple[list[Any],
         ).all()
     )
     return list(rows), {version: Decimal(str(cost)) for version, cost in costs.items()}
+
+
+async def record_chart(session: AsyncSession, brain_version_id: int, file_id: str) -> None:
+    await session.execute(update(BrainVersion).where(BrainVersion.id == brain_version_id).values(chart_file_id=file_id))

@@ -31,6 +31,7 @@ from lumen.domain.brain import SECTIONS, BrainDiff, diff_brains, iso_week
 from lumen.domain.channels import channel_address
 from lumen.domain.config import LumenConfig
 from lumen.engine import outbox
+from lumen.engine.outbox import Sent
 from lumen.engine.scheduler import Schedule
 from lumen.errors import LumenError, NotFound
 from lumen.render.brain import BrainView
@@ -260,3 +261,9 @@ def synthesis_schedules(config: LumenConfig):  # type: ignore[no-untyped-def]
         return found
 
     return source
+
+
+async def on_chart_delivered(session: AsyncSession, sent: Sent) -> None:
+    """Outbox hook: remember a brain's uploaded chart, for App Home to show."""
+    if sent.file_id and (brain_version_id := sent.ref.get("brain_version_id")):
+        await repository.record_chart(session, int(brain_version_id), sent.file_id)

@@ -12,7 +12,12 @@ Sections = dict[str, list[dict[str, Any]]]
 
 
 class SynthesisInputs(BaseModel):
-    """Brain N and the decisions touched since it was built: all a synthesis reads."""
+    """Brain N and the decisions touched since it was built: all a synthesis reads.
+
+    `followed` closes the loop: per statement of brain N, the decisions made under brain N
+    that it was about. `draft` is brain N+1 as the records alone make it (every number and
+    citation computed, every change explained); a model writes the words on top of it.
+    """
 
     previous_version: int
     previous: Sections
@@ -20,6 +25,8 @@ class SynthesisInputs(BaseModel):
     until: str
     week: str
     facts: list[DecisionFact]
+    followed: dict[str, list[int]] = {}
+    draft: Sections = {}
 
 
 class BrainWritten(BaseModel):
@@ -35,12 +42,25 @@ class BrainWritten(BaseModel):
     since: str | None
     until: str
     model: str
+    # For the weekly summary: the week's counts, and decision quality per brain version.
+    stats: dict[str, Any] = {}
+    scores: list[dict[str, Any]] = []
+    chart_alt: str = ""
+
+
+class VentureBrainInput(BaseModel):
+    slug: str
+    name: str
+    private: bool
+    sections: Sections
 
 
 class PlatformInputs(BaseModel):
-    brains: dict[str, Sections]
+    ventures: list[VentureBrainInput]
     previous_version: int
     week: str
+    until: str
+    draft: list[dict[str, Any]] = []
 
 
 class InsightsWritten(BaseModel):
@@ -48,3 +68,4 @@ class InsightsWritten(BaseModel):
     insights: list[dict[str, Any]]
     summary: str
     week: str
+    until: str

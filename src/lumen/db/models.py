@@ -193,7 +193,11 @@ class GatePolicyVersion(IdMixin, TimestampMixin, Base):
 
 class Approval(IdMixin, TimestampMixin, Base):
     __tablename__ = "approvals"
-    __table_args__ = (Index("ix_approvals_status_expires", "status", "expires_at"),)
+    __table_args__ = (
+        Index("ix_approvals_status_expires", "status", "expires_at"),
+        # A wake-up reads its venture's latest rejections: bounded, whatever the history.
+        Index("ix_approvals_venture_status_resolved", "venture_id", "status", "resolved_at"),
+    )
 
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
@@ -260,6 +264,9 @@ class BrainVersion(IdMixin, TimestampMixin, Base):
     built_from: Mapped[list[Any]] = mapped_column(default=list)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     model: Mapped[str | None] = mapped_column(String(200))
+    # The weekly chart (success rate and spend per version) once uploaded to Slack.
+    chart_file_id: Mapped[str | None] = mapped_column(String(64))
+    chart_alt: Mapped[str | None] = mapped_column(Text)  # the chart's numbers, in words
 
 
 class PlatformInsight(IdMixin, TimestampMixin, Base):
@@ -267,6 +274,8 @@ class PlatformInsight(IdMixin, TimestampMixin, Base):
 
     version: Mapped[int] = mapped_column(Integer, unique=True)
     period: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # The ISO week the insights cover: "which insights were in force" has one answer.
+    covers: Mapped[str | None] = mapped_column(String(16))
     insights: Mapped[list[Any]] = mapped_column(default=list)
     summary: Mapped[str] = mapped_column(Text, default="")
     diff: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -29,6 +29,15 @@ class VersionScore:
     gated: int
     approved: int
     cost_usd: Decimal
+    through: int | None = None  # pooled: versions brain_version..through
+
+    @property
+    def label(self) -> str:
+        if self.brain_version is None:
+            return "before any brain"
+        if self.through is not None and self.through != self.brain_version:
+            return f"v{self.brain_version}–v{self.through}"
+        return f"v{self.brain_version}"
 
     @property
     def enough_data(self) -> bool:
@@ -42,13 +51,6 @@ class VersionScore:
     def approval_rate(self) -> float | None:
         return self.approved / self.gated if self.gated else None
 
-    def describe(self) -> str:
-        label = f"v{self.brain_version}" if self.brain_version else "no brain"
-        if self.success_rate is None:
-            quality = f"not enough data ({self.with_outcome} of {MIN_OUTCOMES} outcomes needed)"
-        else:
-            quality = f"{self.success_rate:.0%} success ({self.successes}/{self.with_outcome})"
-        return f"{label}: {self.decisions} decisions · {quality}"
 
 
 def score_by_version(records: Iterable[DecisionRecord]) -> list[VersionScore]:
@@ -71,3 +73,47 @@ def score_by_version(records: Iterable[DecisionRecord]) -> list[VersionScore]:
             )
         )
     return sorted(scores, key=lambda s: (s.brain_version is not None, s.brain_version or 0))
+
+
+def pool_thin(scores: list[VersionScore]) -> list[VersionScore]:
+    """Consecutive versions with too few outcomes each, pooled until together they have enough.
+
+    A weekly brain that guided three decisions cannot be judged alone; "v3–v5: 7 of 11
+    worked" can. A version with enough outcomes of its own stands alone, decisions made before
+    any brain are never pooled with a brain's, and a trailing run still too thin stays as it is
+    (the summary says it is too young to judge).
+    """
+    out: list[VersionScore] = []
+    run: list[VersionScore] = []
+
+    def close() -> None:
+        if run:
+            out.append(_pooled(run))
+            run.clear()
+
+    for score in scores:
+        if score.brain_version is None or score.enough_data:
+            close()
+            out.append(score)
+            continue
+        run.append(score)
+        if sum(s.with_outcome for s in run) >= MIN_OUTCOMES:
+            close()
+    close()
+    return out
+
+
+def _pooled(run: list[VersionScore]) -> VersionScore:
+    if len(run) == 1:
+        return run[0]
+    return VersionScore(
+        brain_version=run[0].brain_version,
+        through=run[-1].through or run[-1].brain_version,
+        decisions=sum(s.decisions for s in run),
+        with_outcome=sum(s.with_outcome for s in run),
+        successes=sum(s.successes for s in run),
+        failures=sum(s.failures for s in run),
+        gated=sum(s.gated for s in run),
+        approved=sum(s.approved for s in run),
+        cost_usd=sum((s.cost_usd for s in run), Decimal(0)),
+    )

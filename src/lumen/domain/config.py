@@ -32,7 +32,7 @@ class _Strict(BaseModel):
 
 
 class PlaybookAction(_Strict):
-    """One move an agent may make; the offline model plays these in order."""
+    """One move an agent may make: once (a launch), or again and again (`repeatable`, a test)."""
 
     title: str = Field(min_length=3, max_length=150)
     category: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
@@ -40,6 +40,7 @@ class PlaybookAction(_Strict):
     expected_effect: str = Field(default="", max_length=500)
     amount_usd: Decimal | None = Field(default=None, ge=0)
     role: str | None = Field(default=None, description="Only this role plays the action.")
+    repeatable: bool = Field(default=False, description="May be made again; otherwise once.")
 
 
 class AgentConfig(_Strict):

@@ -4,7 +4,10 @@ The dispatcher delivers due rows with backoff. A 429 waits exactly the
 `Retry-After` Slack asked for and costs no attempt; an outage just keeps the
 rows pending until Slack answers again. A message that needs another's `ts`
 (a thread reply, an update) names it with `thread_of` / `update_of` and waits
-for it.
+for it. A file is a row too (`files.upload`, Slack's three-step upload done here); a post
+that shows it names it with `files_of` and gets its file id once it is up. A post whose
+blocks Slack refuses falls back to its `fallback_blocks` (an image, say, left out) rather
+than to nothing.
 
 The outbox knows no feature: a row's `ref` is opaque to it, and the features that need
 to remember where their message landed (a decision's permalink, an approval's ts)
@@ -13,6 +16,8 @@ register a `Delivered` hook, called in the transaction that marks the row sent.
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +58,9 @@ CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(hours=24)
 BATCH = 20
+# A pseudo-method: Slack's files.getUploadURLExternal, the upload, files.completeUploadExternal.
+FILE_UPLOAD = "files.upload"
+BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class Sent:
     channel: str | None
     ts: str | None
     permalink: str | None
+    file_id: str | None = None
 
 
 # Called in the transaction that marks a row sent (for example: record a decision's ts).
@@ -172,6 +181,14 @@ class OutboxDispatcher:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         payload = dict(row.payload)
+        payload.pop("fallback_blocks", None)
+        files = payload.pop("files_of", None) or {}
+        for placeholder, key in files.items():
+            parent = await self._parent_result(key)
+            if parent is None:  # the file it shows is not up yet
+                await self._reschedule(row, timedelta(seconds=1), None, count=False)
+                return
+            payload = _replaced(payload, placeholder, str(parent.get("file_id", "")))
         for link, fields in (("thread_of", ("thread_ts",)), ("update_of", ("channel", "ts"))):
             key = payload.pop(link, None)
             if key is None:
@@ -186,6 +203,9 @@ class OutboxDispatcher:
             else:
                 payload["channel"], payload["ts"] = parent["channel"], parent["ts"]
         try:
+            if row.method == FILE_UPLOAD:
+                await self._sent(row, await self._upload(payload))
+                return
             response = await self.client.api_call(row.method, json=payload)
         except SlackApiError as exc:
             await self._failed(row, exc)
@@ -195,10 +215,23 @@ class OutboxDispatcher:
             return
         await self._sent(row, response.data if isinstance(response.data, dict) else {})
 
+    async def _upload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Upload a file privately (no channel): the bot can show it in blocks by its id."""
+        response = await self.client.files_upload_v2(
+            content=base64.b64decode(payload["content_b64"]),
+            filename=payload.get("filename", "file"),
+            title=payload.get("title"),
+            alt_txt=payload.get("alt_text"),
+        )
+        uploaded = (response.get("files") or [response.get("file") or {}])[0]
+        return {"file_id": uploaded.get("id"), "permalink": uploaded.get("permalink")}
+
     async def _failed(self, row: OutboxMessage, exc: SlackApiError) -> None:
         status = exc.response.status_code
         error = exc.response.get("error", "") if isinstance(exc.response.data, dict) else ""
-        if status == 429 or error == "ratelimited":
+        if error in BLOCK_ERRORS and row.payload.get("fallback_blocks") is not None:
+            await self._fall_back(row, error)
+        elif status == 429 or error == "ratelimited":
             retry_after = int(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1)))
             log.info("lumen.outbox.ratelimited", outbox_id=row.id, retry_after=retry_after)
             await self._reschedule(row, timedelta(seconds=retry_after), "ratelimited", count=False)
@@ -209,6 +242,17 @@ class OutboxDispatcher:
             await self._dead(row, error)
         else:
             await self._reschedule(row, self._backoff(row.attempts), error or f"HTTP {status}")
+
+    async def _fall_back(self, row: OutboxMessage, error: str) -> None:
+        """Slack refused the blocks: send the plainer ones the row carries, at once."""
+        payload = dict(row.payload)
+        payload["blocks"] = payload.pop("fallback_blocks")
+        payload.pop("files_of", None)
+        log.warning("lumen.outbox.fell_back", outbox_id=row.id, error=error)
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(payload=payload, next_attempt_at=utcnow(), last_error=error)
+            )
 
     async def _join(self, channel: str | None) -> None:
         if not channel:
@@ -251,6 +295,9 @@ class OutboxDispatcher:
     async def _sent(self, row: OutboxMessage, data: dict[str, Any]) -> None:
         channel = data.get("channel") or row.payload.get("channel")
         ts = data.get("ts") or row.payload.get("ts")
+        result: dict[str, Any] = {"channel": channel, "ts": ts}
+        if data.get("file_id"):
+            result |= {"file_id": data["file_id"], "permalink": data.get("permalink")}
         permalink = None
         if row.ref.get("permalink") and row.method == "chat.postMessage" and channel and ts:
             try:
@@ -265,11 +312,16 @@ class OutboxDispatcher:
                     status=OutboxStatus.SENT,
                     sent_at=utcnow(),
                     attempts=OutboxMessage.attempts + 1,
-                    result={"channel": channel, "ts": ts},
+                    result=result,
                     last_error=None,
                 )
             )
-            sent = Sent(row.method, dict(row.ref or {}), channel, ts, permalink)
+            sent = Sent(row.method, dict(row.ref or {}), channel, ts, permalink or result.get("permalink"), result.get("file_id"))
             for hook in self.delivered:
                 await hook(session, sent)
         log.info("lumen.outbox.sent", outbox_id=row.id, method=row.method, channel=channel, ts=ts)
+
+
+def _replaced(payload: dict[str, Any], placeholder: str, value: str) -> dict[str, Any]:
+    """The payload with every occurrence of `placeholder` (in any string) replaced."""
+    return json.loads(json.dumps(payload).replace(json.dumps(placeholder)[1:-1], json.dumps(value)[1:-1]))

@@ -261,14 +261,15 @@ class Gateway:
                     lm.acompletion(**kwargs), timeout + _TIMEOUT_GRACE_S
                 )
         except asyncio.CancelledError:
-            await asyncio.shield(self._settle(spend_id, attribution, model, 0, 0, Decimal(0), started))
+            elapsed = int((time.monotonic() - started) * 1000)
+            await asyncio.shield(self._settle(spend_id, attribution, model, 0, 0, Decimal(0), elapsed))
             raise
         except Exception as exc:
             failure = classify(exc, timeout)
         latency_ms = int((time.monotonic() - started) * 1000)
 
         if failure is not None:
-            spend_id = await self._settle(spend_id, attribution, model, 0, 0, Decimal(0), started)
+            spend_id = await self._settle(spend_id, attribution, model, 0, 0, Decimal(0), latency_ms)
             log.info(
                 "lumen.llm.call_failed",
                 model=model,
@@ -283,7 +284,7 @@ class Gateway:
 
         prompt_tokens, completion_tokens = costs.usage_tokens(response)
         cost = costs.response_cost(lm, model, response)
-        spend_id = await self._settle(spend_id, attribution, model, prompt_tokens, completion_tokens, cost, started)
+        spend_id = await self._settle(spend_id, attribution, model, prompt_tokens, completion_tokens, cost, latency_ms)
         log.info(
             "lumen.llm.call",
             model=model,
@@ -306,14 +307,15 @@ class Gateway:
         prompt_tokens: int,
         completion_tokens: int,
         cost: Decimal,
-        started: float,
+        latency_ms: int,
     ) -> int:
-        """Settle the reserved row with what the call used, or write the row a free call skipped."""
+        """Settle the reserved row with what the call used, or write the row a free call skipped.
+        The latency is the call's, measured once: the ledger and the log agree."""
         figures = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "cost_usd": cost,
-            "latency_ms": int((time.monotonic() - started) * 1000),
+            "latency_ms": latency_ms,
         }
         if spend_id is None:
             return await self.ledger.record(attribution, model, **figures)

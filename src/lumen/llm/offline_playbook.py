@@ -1,8 +1,8 @@
 """What the offline model writes, as pure functions of the context block (no litellm here).
 
-It plays the venture's playbook in order: the next action for the agent's role that the
-venture has not tried, the brain does not record as failed, and no human rejected.
-Everything it writes says it comes from the offline model.
+It decides from the brain and insights it is given (see `offline_decide`), writes extractive
+brains and insights, and answers from the records it is handed. Everything it writes says it
+comes from the offline model.
 """
 
 from __future__ import annotations
@@ -12,42 +12,10 @@ from typing import Any
 
 from lumen.domain.brain_schema import WRITE_BRAIN, WRITE_INSIGHTS
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
-from lumen.llm.context_block import ContextBlock, PlaybookItem
+from lumen.llm.context_block import ContextBlock
+from lumen.llm.offline_decide import Weighed, weigh
 
 OFFLINE_MARK = "[offline model] "
-
-
-def _norm(title: str) -> str:
-    return " ".join(title.casefold().split())
-
-
-def _for_role(ctx: ContextBlock) -> list[PlaybookItem]:
-    role = ctx.agent.role if ctx.agent else None
-    return [item for item in ctx.playbook if item.role is None or item.role == role]
-
-
-def next_action(ctx: ContextBlock) -> PlaybookItem | None:
-    """The first playbook action this agent may still play, or None when exhausted."""
-    done = {_norm(t) for t in ctx.tried} | {_norm(t) for t in ctx.failed}
-    done |= {_norm(r.title) for r in ctx.rejected}
-    return next((item for item in _for_role(ctx) if _norm(item.title) not in done), None)
-
-
-def _skipped_notes(ctx: ContextBlock, before: PlaybookItem | None) -> list[str]:
-    """Why earlier actions were passed over: the brain's failures and humans' rejections."""
-    failed = {_norm(t) for t in ctx.failed}
-    rejected = {_norm(r.title): r.reason for r in ctx.rejected}
-    notes = []
-    for item in _for_role(ctx):
-        if item is before:
-            break
-        key = _norm(item.title)
-        if key in rejected:
-            reason = f": {rejected[key]}" if rejected[key] else ""
-            notes.append(f"skipped '{item.title}' (rejected by a human{reason})")
-        elif key in failed:
-            notes.append(f"skipped '{item.title}' (the brain records it as failed)")
-    return notes
 
 
 def _clip(text: str, limit: int) -> str:
@@ -60,50 +28,52 @@ def _who(ctx: ContextBlock) -> str:
     return f"{role} of {venture}"
 
 
-def _matching_insight(ctx: ContextBlock, item: PlaybookItem) -> str | None:
-    """A cross-venture insight that worked for this action's category, if there is one."""
-    if ctx.insight is None:
-        return None
-    for entry in ctx.insight.items:
-        if isinstance(entry, dict) and entry.get("category") == item.category and "worked" in entry.get("text", ""):
-            return str(entry["text"])
-    return None
+def _why(ctx: ContextBlock, chosen: Weighed, left_out: dict[str, str]) -> str:
+    """The evidence behind the choice, in words a person checks against the brain."""
+    ev = chosen.evidence
+    if ctx.brain_version is None:
+        record = "there is no brain yet, so trying it teaches the venture something"
+    elif ev.tries:
+        record = f"brain v{ctx.brain_version} records {ev.worked} of {ev.tries} recent tries of it working"
+    else:
+        record = f"brain v{ctx.brain_version} has no record of it yet, so trying it teaches something"
+    parts = [f"Chosen for the {_who(ctx)}: {record}."]
+    if chosen.insight is not None:
+        parts.append(f"Across ventures: {chosen.insight.text}")
+    if chosen.item.rationale:
+        parts.append(chosen.item.rationale)
+    if left_out:
+        parts.append("Left out: " + "; ".join(f"“{title}”, {reason}" for title, reason in list(left_out.items())[:3]) + ".")
+    return " ".join(parts)
 
 
 def decide(ctx: ContextBlock) -> ProposeDecisions:
-    """One decision from the playbook, or none with a summary saying it is exhausted."""
-    item = next_action(ctx)
-    if item is None:
+    """The best-weighed move open to the agent, or none with a summary saying why."""
+    weighed, left_out = weigh(ctx)
+    if not weighed:
+        why = "; ".join(f"“{title}”: {reason}" for title, reason in list(left_out.items())[:5])
         return ProposeDecisions(
             decisions=[],
             summary=_clip(
-                f"{OFFLINE_MARK}The playbook for the {_who(ctx)} is exhausted: every action "
-                "for this role has been tried, failed or was rejected. Nothing new to propose; "
-                "add actions to the venture's playbook in lumen.yml or configure a real model.",
+                f"{OFFLINE_MARK}Nothing to propose for the {_who(ctx)}: every playbook move is made, waiting "
+                f"for a human, or was turned down lately ({why or 'the playbook is empty'}). Add moves to the "
+                "venture's playbook in lumen.yml or configure a real model.",
                 1000,
             ),
         )
-    steps = _for_role(ctx)
-    position = steps.index(item) + 1
-    brain = f"brain v{ctx.brain_version}" if ctx.brain_version is not None else "no brain yet"
-    cites = [f"Playbook step {position} of {len(steps)} for the {_who(ctx)} ({brain})."]
-    cites += [note[0].upper() + note[1:] + "." for note in _skipped_notes(ctx, item)]
-    if item.rationale:
-        cites.append(item.rationale)
-    insight = _matching_insight(ctx, item)
-    if insight:
-        cites.append(f"A platform insight supports it: {insight}")
+    chosen = weighed[0]
+    item = chosen.item
     decision = ProposedDecision(
         category=item.category,
         title=item.title,
-        rationale=_clip(OFFLINE_MARK + " ".join(cites), 2000),
+        rationale=_clip(OFFLINE_MARK + _why(ctx, chosen, left_out), 2000),
         expected_effect=_clip(item.expected_effect, 500),
         amount_usd=item.amount_usd,
-        follows_insight=_clip(insight, 500) if insight else None,
+        follows_insight=_clip(chosen.insight.text, 500) if chosen.insight else None,
     )
     return ProposeDecisions(
         decisions=[decision],
-        summary=_clip(f"{OFFLINE_MARK}Next playbook step for the {_who(ctx)}: {item.title}.", 1000),
+        summary=_clip(f"{OFFLINE_MARK}The {_who(ctx)} chose “{item.title}” from {len(weighed)} open move(s).", 1000),
     )
 
 
@@ -122,30 +92,27 @@ def decide_text(ctx: ContextBlock) -> str:
 
 
 def synthesize_brain(ctx: ContextBlock) -> str:
-    """`write_brain` arguments: brain N+1 from brain N and the facts since, grouped and cited."""
-    from lumen.domain.brain import DecisionFact, extractive_brain
-
-    previous = ctx.extra.get("previous") or {}
-    facts = [DecisionFact(**f) for f in ctx.extra.get("decisions", [])]
-    sections = extractive_brain(previous, facts)
+    """`write_brain` arguments: the draft Lumen computed from brain N and the outcomes since
+    (in the block as `extra.draft`), written as it is: the offline model adds no judgement."""
+    draft = ctx.extra.get("draft") or {}
     venture = ctx.venture.name if ctx.venture else "this venture"
-    counts = ", ".join(f"{len(sections[k])} {k.replace('_', ' ')}" for k in sections)
+    changes = [s for name in draft for s in draft.get(name, []) if isinstance(s, dict) and s.get("change") != "kept"]
     summary = (
-        f"{OFFLINE_MARK}Extractive brain for {venture} from {len(facts)} decision(s) since "
-        f"v{ctx.brain_version or 0}: {counts}. Grouped by category and outcome; every statement cites its decisions."
+        f"{OFFLINE_MARK}Brain for {venture} from {ctx.extra.get('decision_count', 0)} decision(s) since "
+        f"v{ctx.brain_version or 0}: {len(changes)} statement(s) new or changed, each with the outcomes that changed it."
     )
-    return json.dumps({**sections, "summary": _clip(summary, 1500)})
+    return json.dumps({name: draft.get(name, []) for name in ("principles", "worked", "failed", "open_bets", "questions")}
+                      | {"summary": _clip(summary, 1500)})
 
 
 def synthesize_insights(ctx: ContextBlock) -> str:
-    """`write_insights` arguments: what held across ventures."""
-    from lumen.domain.insights import extractive_insights
-
-    insights = extractive_insights(ctx.extra.get("brains") or {})
+    """`write_insights` arguments: the net patterns Lumen computed across ventures (`extra.draft`)."""
+    insights = ctx.extra.get("draft") or []
+    ventures = ctx.extra.get("ventures") or 0
     summary = (
-        f"{OFFLINE_MARK}{len(insights)} cross-venture insight(s) from {len(ctx.extra.get('brains') or {})} brains."
+        f"{OFFLINE_MARK}{len(insights)} cross-venture insight(s) from {ventures} venture brains, each with its net record."
         if insights
-        else f"{OFFLINE_MARK}No lesson holds across ventures yet."
+        else f"{OFFLINE_MARK}No pattern holds across ventures yet."
     )
     return json.dumps({"insights": insights, "summary": summary})
 

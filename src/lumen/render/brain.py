@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lumen.domain.attribution import MIN_OUTCOMES, VersionScore
+from lumen.domain.attribution import MIN_OUTCOMES, VersionScore, pool_thin
 from lumen.render.common import context, divider, escape, header, section, usd
 from lumen.render.limits import MAX_SECTION_TEXT, Block, check_blocks, clip
 
@@ -63,20 +63,36 @@ class WeeklySummary:
     stats: dict[str, Any]
     scores: list[VersionScore]
     summary: str
+    chart_file: str | None = None  # the uploaded chart's file id (or the outbox's placeholder for it)
+    chart_alt: str = ""
 
 
 def _counts(data: dict[str, int]) -> str:
     return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(data.items())) or "none"
 
 
+SCORES_SHOWN = 8
+
+
 def _score_line(score: VersionScore) -> str:
-    label = f"v{score.brain_version}" if score.brain_version else "before any brain"
     if score.success_rate is None:
-        quality = f"not enough data ({score.with_outcome} outcomes; {MIN_OUTCOMES} needed)"
-    else:
-        quality = f"*{score.success_rate:.0%}* success ({score.successes} of {score.with_outcome})"
+        return f"• {score.label}: too few outcomes to judge yet ({score.with_outcome} so far; {MIN_OUTCOMES} needed)"
+    quality = f"*{score.success_rate:.0%}* success ({score.successes} of {score.with_outcome})"
     approval = f" · {score.approval_rate:.0%} approved" if score.approval_rate is not None else ""
-    return f"• {label}: {score.decisions} decisions · {quality}{approval} · {usd(score.cost_usd)}"
+    noun = "decision" if score.decisions == 1 else "decisions"
+    return f"• {score.label}: {score.decisions} {noun} · {quality}{approval} · {usd(score.cost_usd)}"
+
+
+def score_lines(scores: list[VersionScore], slug: str) -> list[str]:
+    """The latest versions' records. Versions too thin to judge alone are pooled with their
+    neighbours ("v3–v5"); a latest run still too thin says so in one line."""
+    pooled = pool_thin(scores)
+    shown = pooled[-SCORES_SHOWN:]
+    lines = [_score_line(score) for score in shown]
+    if len(pooled) > len(shown):
+        older = f"_Older versions: see the chart, or `lumen brain show {slug} N`._"
+        lines.insert(0, older)
+    return lines
 
 
 def weekly_summary_blocks(summary: WeeklySummary) -> list[Block]:
@@ -96,9 +112,11 @@ def weekly_summary_blocks(summary: WeeklySummary) -> list[Block]:
             ],
         ),
         section(clip(f"*What changed since v{summary.version - 1}*\n{changes}", MAX_SECTION_TEXT)),
+        *_chart(summary),
         section(
             clip(
-                "*How each brain version performed*\n" + "\n".join(_score_line(s) for s in summary.scores),
+                "*How each brain version performed*\n"
+                + "\n".join(score_lines(summary.scores, summary.venture_slug)),
                 MAX_SECTION_TEXT,
             )
         ),
@@ -107,6 +125,19 @@ def weekly_summary_blocks(summary: WeeklySummary) -> list[Block]:
         context(f"`/lumen brain {summary.venture_slug}` shows the whole brain."),
     ]
     return check_blocks(blocks)
+
+
+def _chart(summary: WeeklySummary) -> list[Block]:
+    if not summary.chart_file:
+        return []
+    return [
+        {
+            "type": "image",
+            "slack_file": {"id": summary.chart_file},
+            "alt_text": clip(summary.chart_alt or "Success rate and spend per brain version", 2000),
+            "title": {"type": "plain_text", "text": "Success rate and spend per brain version"},
+        }
+    ]
 
 
 def weekly_summary_text(summary: WeeklySummary) -> str:

@@ -5,18 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from lumen.render.approvals import ApprovalCard, pending_list_blocks
-from lumen.render.common import context, divider, escape, header, section, usd
+from lumen.render.common import clip, context, divider, escape, header, section, usd
 from lumen.render.limits import MAX_BLOCKS_MODAL, Block, check_blocks
-from lumen.render.status import StatusReport
+from lumen.render.status import StatusReport, VentureStatus
+
+
+def _chart(venture: VentureStatus) -> list[Block]:
+    """The venture's flywheel chart, from its latest weekly summary. A private venture's stays in
+    its channel: App Home is seen by everyone in the workspace."""
+    if not venture.chart_file or venture.private:
+        return []
+    return [
+        {
+            "type": "image",
+            "slack_file": {"id": venture.chart_file},
+            "alt_text": clip(venture.chart_alt or f"{venture.name}: success rate and spend per brain version", 2000),
+            "title": {"type": "plain_text", "text": clip(f"Decisions per brain version (as of v{venture.brain_version})", 2000)},
+        }
+    ]
 
 
 def home_view(report: StatusReport, user_id: str, approvals: list[ApprovalCard] | None = None) -> dict[str, Any]:
     blocks: list[Block] = [section(f"Hi <@{user_id}>. Here is what is waiting for you, and what your ventures are doing.")]
     blocks += pending_list_blocks(approvals or [], heading="Waiting for your approval")
     blocks += [divider(), header("Ventures")]
-    room = MAX_BLOCKS_MODAL - len(blocks) - 1
-    for venture in report.ventures[: room // 2]:
-        blocks.append(
+    room = MAX_BLOCKS_MODAL - 1  # the footer
+    for venture in report.ventures:
+        card = [
             section(
                 f"*{escape(venture.name)}* · {escape(venture.stage)}",
                 fields=[
@@ -24,9 +39,13 @@ def home_view(report: StatusReport, user_id: str, approvals: list[ApprovalCard] 
                     f"*Approvals waiting*\n{venture.pending_approvals}",
                     f"*Spend this month*\n{usd(venture.spend_month_usd)}",
                 ],
-            )
-        )
-        blocks.append(divider())
+            ),
+            *_chart(venture),
+            divider(),
+        ]
+        if len(blocks) + len(card) > room:
+            break
+        blocks += card
     if not report.ventures:
         blocks.append(section("_No ventures yet: declare them in `lumen.yml`._"))
     blocks.append(context("`/lumen help` lists every command."))

@@ -33,6 +33,10 @@ class VentureStatus:
     pending_approvals: int
     spend_month_usd: Decimal
     budget_month_usd: Decimal
+    private: bool = False
+    brain_version: int | None = None  # the newest version with a chart in Slack
+    chart_file: str | None = None
+    chart_alt: str = ""
 
 
 @dataclass(frozen=True)

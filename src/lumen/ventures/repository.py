@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lumen.db.models import Agent, Approval, ApprovalStatus, Run, Spend, Venture
+from lumen.db.models import Agent, Approval, ApprovalStatus, BrainVersion, Run, Spend, Venture
 
 
 async def active_ventures(session: AsyncSession) -> Sequence[Venture]:
@@ -85,3 +85,19 @@ async def agent_spend_since(session: AsyncSession, since: datetime) -> dict[int,
         .group_by(Spend.agent_id)
     )
     return {agent_id: Decimal(str(total)) for agent_id, total in rows}
+
+
+async def latest_charts(session: AsyncSession, venture_ids: Sequence[int]) -> dict[int, tuple[int, str, str]]:
+    """Per venture, its newest brain version that has a chart in Slack: (version, file id, alt text)."""
+    newest = (
+        select(BrainVersion.venture_id, func.max(BrainVersion.version).label("version"))
+        .where(BrainVersion.venture_id.in_(venture_ids), BrainVersion.chart_file_id.is_not(None))
+        .group_by(BrainVersion.venture_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(BrainVersion.venture_id, BrainVersion.version, BrainVersion.chart_file_id, BrainVersion.chart_alt).join(
+            newest, (newest.c.venture_id == BrainVersion.venture_id) & (newest.c.version == BrainVersion.version)
+        )
+    )
+    return {venture_id: (version, file_id, alt or "") for venture_id, version, file_id, alt in rows.all()}

@@ -19,6 +19,13 @@ from lumen.render.status import AgentLine, StatusReport, VentureStatus
 from lumen.ventures import repository
 
 
+def _chart(found: tuple[int, str, str] | None) -> dict[str, object]:
+    if found is None:
+        return {}
+    version, file_id, alt = found
+    return {"brain_version": version, "chart_file": file_id, "chart_alt": alt}
+
+
 async def venture_status(
     session: AsyncSession,
     *,
@@ -42,6 +49,7 @@ async def venture_status(
     last = await repository.last_runs(session, agent_ids)
     pending = await repository.pending_approval_counts(session)
     spend = await repository.spend_since(session, month_start(now, workspace_tz))
+    charts = await repository.latest_charts(session, [v.id for v in ventures])
 
     rows = []
     for venture in ventures:
@@ -76,6 +84,8 @@ async def venture_status(
                 pending_approvals=pending.get(venture.id, 0),
                 spend_month_usd=spend.get(venture.id, Decimal(0)),
                 budget_month_usd=sum((a.budget_usd_month for a in lines), Decimal(0)),
+                private=venture.private,
+                **_chart(charts.get(venture.id)),
             )
         )
     return StatusReport(ventures=tuple(rows), as_of=now, timezone=workspace_tz)

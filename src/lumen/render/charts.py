@@ -1,0 +1,81 @@
+"""Charts as PNG images: the flywheel at a glance. Pure: numbers in, image bytes out.
+
+Slack shows an image block from a file uploaded to it, so a chart is drawn here, uploaded by
+the outbox, and cited by its file id. Every chart has an alt text that carries its numbers,
+and the message beside it says them in words: the chart is never the only place they are.
+
+matplotlib is imported on first use (about half a second), with its object API and the Agg
+canvas: no pyplot state shared between threads, no display.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from lumen.domain.attribution import MIN_OUTCOMES
+
+INK = "#1d1c1d"
+MUTED = "#868686"
+RATE = "#2eb67d"
+SPEND = "#cfd8e3"
+
+
+@dataclass(frozen=True)
+class VersionPoint:
+    """One brain version (or a pooled run of thin ones): how its decisions turned out, and
+    what its wake-ups cost."""
+
+    label: str  # "v4", "v5–7", or "none" before any brain
+    success_rate: float | None  # None below MIN_OUTCOMES outcomes
+    outcomes: int
+    spend_usd: Decimal
+
+
+def flywheel_alt_text(venture_name: str, points: Sequence[VersionPoint]) -> str:
+    """The chart's numbers, for screen readers and for Slack clients that show no image."""
+    parts = []
+    for p in points:
+        rate = f"{p.success_rate:.0%} of {p.outcomes}" if p.success_rate is not None else f"{p.outcomes} outcomes, too few"
+        parts.append(f"{p.label} {rate}, ${p.spend_usd:.2f}")
+    return (f"{venture_name}: success rate and spend per brain version: " + "; ".join(parts))[:2000]
+
+
+def flywheel_chart(venture_name: str, points: Sequence[VersionPoint], *, last: int = 16) -> bytes:
+    """A PNG: decisions' success rate per brain version (line) over their spend (bars)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    shown = list(points)[-last:]
+    labels = [p.label for p in shown]
+    xs = list(range(len(shown)))
+    figure = Figure(figsize=(6.4, 3.0), dpi=100)
+    FigureCanvasAgg(figure)
+    spend_axis = figure.add_subplot(1, 1, 1)
+    rate_axis = spend_axis.twinx()
+    spend_axis.bar(xs, [float(p.spend_usd) for p in shown], color=SPEND, width=0.6, label="spend")
+    spend_axis.set_ylabel("spend ($)", color=MUTED, fontsize=8)
+    spend_axis.tick_params(axis="y", colors=MUTED, labelsize=7)
+    rated = [(x, p.success_rate) for x, p in zip(xs, shown, strict=True) if p.success_rate is not None]
+    if rated:
+        rate_axis.plot([x for x, _ in rated], [r * 100 for _, r in rated], color=RATE, marker="o", linewidth=2)
+        for x, rate in rated:
+            rate_axis.annotate(f"{rate:.0%}", (x, rate * 100), textcoords="offset points", xytext=(0, 6),
+                               ha="center", fontsize=7, color=INK)
+    rate_axis.set_ylim(0, 105)
+    rate_axis.set_ylabel("success rate (%)", color=RATE, fontsize=8)
+    rate_axis.tick_params(axis="y", colors=RATE, labelsize=7)
+    spend_axis.set_xticks(xs, labels, fontsize=7, color=INK)
+    spend_axis.set_xlabel(
+        f"brain version (a rate needs {MIN_OUTCOMES}+ outcomes; thinner versions are pooled)", fontsize=7, color=MUTED
+    )
+    spend_axis.set_title(f"{venture_name}: decisions per brain version", fontsize=9, color=INK, loc="left")
+    for axis in (spend_axis, rate_axis):
+        for side in ("top",):
+            axis.spines[side].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
