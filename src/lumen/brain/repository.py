@@ -68,16 +68,13 @@ async def facts_since(
         Decision.resolved_at > since,
         Decision.id.in_(select(Outcome.decision_id).where(Outcome.created_at > since, Outcome.created_at <= until)),
     ) if since is not None else True
-    decisions = (
-        await session.scalars(
-            select(Decision)
-            .where(Decision.venture_id == venture_id, Decision.created_at <= until, touched)
-            .order_by(Decision.id)
-        )
-    ).all()
+    chosen = Decision.venture_id == venture_id, Decision.created_at <= until, touched
+    decisions = (await session.scalars(select(Decision).where(*chosen).order_by(Decision.id))).all()
     if not decisions:
         return []
-    ids = [d.id for d in decisions]
+    # The same selection as a subquery, not a list of ids: a first synthesis over a long history
+    # touches more decisions than a statement may carry parameters.
+    ids = select(Decision.id).where(*chosen)
     outcomes: dict[int, Outcome] = {}
     for outcome in await session.scalars(
         select(Outcome).where(Outcome.decision_id.in_(ids), Outcome.created_at <= until).order_by(Outcome.id)

@@ -119,7 +119,7 @@ class Worker:
             return await self._fail(claim, Failure(str(exc), exc), ctx)
         except Exception as exc:
             log.exception("lumen.run.crashed", run_id=claim.run_id)
-            return await self._fail(claim, Failure(f"internal error: {type(exc).__name__}: {exc}", exc), ctx)
+            return await self._fail(claim, Failure(_internal(exc), exc), ctx)
         finally:
             renewer.cancel()
             with suppress(asyncio.CancelledError):
@@ -133,7 +133,7 @@ class Worker:
             # The deferred steps (the decisions and their posts) are written here: a failure
             # to write them fails the run like any other, rather than leaving it to be retaken.
             log.exception("lumen.run.crashed", run_id=claim.run_id)
-            return await self._fail(claim, Failure(f"internal error: {type(exc).__name__}: {exc}", exc), ctx)
+            return await self._fail(claim, Failure(_internal(exc), exc), ctx)
         return status
 
     async def _renew(self, claim: runs.Claim) -> None:
@@ -208,3 +208,10 @@ class Worker:
 
 async def _next_seq(session: AsyncSession, run_id: int) -> int:
     return ((await session.scalar(select(func.max(Step.seq)).where(Step.run_id == run_id))) or 0) + 1
+
+
+def _internal(exc: BaseException) -> str:
+    """An unexpected error as a run's recorded reason: its first line, bounded (a database
+    error can carry a statement with a hundred thousand parameters)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"internal error: {type(exc).__name__}: {first[:300]}"
