@@ -14,7 +14,7 @@ database of its own:
 Reported per arm: the success rate per quarter (a mixed outcome counts half), the last
 quarter's rate, the late venture's rate over its first weeks, and, for the full arm, the
 success rate per brain version: pooled across the year-long ventures in groups of four
-versions (the curve), and how many versions Lumen itself could score per venture. Also the mean and best odds the
+versions (the curve), and per venture as Lumen's weekly summary shows it (thin versions pooled). Also the mean and best odds the
 world offered, so a rate can be read against chance and against an oracle.
 
     python benchmarks/flywheel.py [--weeks 52] [--seed 7] [--database sqlite|postgres]
@@ -118,8 +118,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "world_odds": world_odds(world),
         "arms": report,
         "full_arm_rate_by_brain_version": arms["full"]["result"].by_brain_version([v.slug for v in world.ventures if v.joins == 0]),
-        "full_arm_versions_lumen_scored": {
-            slug: {"versions": len(scores), "scored": len([s for s in scores if s["success_rate"] is not None])}
+        # As the weekly summary shows them: a week's version guides ~3 decisions, so Lumen pools
+        # neighbouring versions until each point has enough outcomes to score.
+        "full_arm_scores_as_lumen_shows_them": {
+            slug: [f"{s['brain_versions']}: {s['success_rate']}" for s in scores if s["success_rate"] is not None]
             for slug, scores in arms["full"]["scores"].items()
         },
         "last_quarter_gain_over_no_brain_points": round(100 * gain, 1),

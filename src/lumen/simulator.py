@@ -34,6 +34,7 @@ from lumen.approvals import service as approvals
 from lumen.brain import service as brain
 from lumen.container import Container
 from lumen.db.models import Agent, Approval, ApprovalStatus, Decision, DecisionStatus, Run, RunKind, RunStatus, RunTrigger, Venture
+from lumen.domain.attribution import pool_thin
 from lumen.domain.config import AgentConfig, GatePolicyConfig, LumenConfig, PlaybookAction, VentureConfig
 from lumen.engine import runs
 from lumen.engine.worker import Worker
@@ -381,15 +382,15 @@ class Simulation:
 
 
 async def brain_scores(c: Container) -> dict[str, list[dict[str, Any]]]:
-    """Success rate per brain version, per venture, as Lumen itself reports it."""
+    """Success rate per brain version, per venture, as Lumen reports it (thin versions pooled)."""
     out: dict[str, list[dict[str, Any]]] = {}
     async with c.db.sessions() as session:
         ventures = (await session.scalars(select(Venture).order_by(Venture.slug))).all()
         for venture in ventures:
-            scores = await brain.scores_for_venture(session, venture.id)
+            scores = pool_thin(await brain.scores_for_venture(session, venture.id))
             out[venture.slug] = [
                 {
-                    "brain_version": s.brain_version,
+                    "brain_versions": s.label,
                     "decisions": s.decisions,
                     "with_outcome": s.with_outcome,
                     "success_rate": round(s.success_rate, 3) if s.success_rate is not None else None,
