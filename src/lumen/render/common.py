@@ -58,6 +58,13 @@ def usd(amount: Decimal | float | None) -> str:
     return f"${value:,.2f}"
 
 
+def clock(moment: datetime, tz: str, fmt: str = "%a %d %b %H:%M") -> str:
+    """A moment in the workspace's time zone, labelled with the zone's abbreviation (CET, EST):
+    every time on a screen is in this one zone, and says so."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{local.strftime(fmt)} {local.tzname() or tz}"
+
+
 def when(moment: datetime | None, tz: str, now: datetime) -> str:
     """A time people can read at a glance: relative, with the local clock time."""
     if moment is None:
@@ -73,4 +80,4 @@ def when(moment: datetime | None, tz: str, now: datetime) -> str:
                 amount = int(span // size)
                 rel = f"in {amount}{unit}" if delta > 0 else f"{amount}{unit} ago"
                 break
-    return f"{rel} ({local:%a %d %b %H:%M})"
+    return f"{rel} ({local:%a %d %b %H:%M} {local.tzname() or tz})"
