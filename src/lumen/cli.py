@@ -454,7 +454,7 @@ def brain_show(venture: str, version: int | None) -> None:
         return await brain_view(session, venture, version), tz
 
     view, tz = _with_session(shown)
-    click.echo(f"{view.venture_name} · brain v{view.version} (latest v{view.latest_version}) · built {clock(view.created_at, tz)}")
+    click.echo(f"{view.venture_name} · brain v{view.version} (latest v{view.latest_version}) · built {clock(view.created_at, tz, '%Y-%m-%d %H:%M')}")
     if view.summary:
         click.echo(view.summary)
     for key, title in SECTION_TITLES.items():

@@ -59,7 +59,7 @@ def sections_of(brain: BrainVersion | None) -> dict[str, list[dict[str, Any]]]:
     return {name: list(getattr(brain, name) or []) for name in SECTIONS}
 
 
-async def brain_view(session: AsyncSession, venture_ref: str, version: int | None = None) -> BrainView:
+async def brain_view(session: AsyncSession, venture_ref: str, version: int | None = None, *, tz: str = "UTC") -> BrainView:
     venture = await find_venture(session, venture_ref)
     latest = await repository.latest_brain_version(session, venture.id)
     if latest is None:
@@ -78,6 +78,7 @@ async def brain_view(session: AsyncSession, venture_ref: str, version: int | Non
         sections=sections_of(brain),
         summary=brain.summary,
         latest_version=latest,
+        tz=tz,
     )
 
 

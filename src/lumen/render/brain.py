@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from lumen.domain.attribution import MIN_OUTCOMES, VersionScore
-from lumen.render.common import context, divider, escape, header, section, usd
+from lumen.render.common import clock, context, divider, escape, header, section, usd
 from lumen.render.limits import MAX_SECTION_TEXT, Block, check_blocks, clip
 
 SECTION_TITLES = {
@@ -28,6 +29,7 @@ class BrainView:
     sections: dict[str, list[dict[str, Any]]]
     summary: str
     latest_version: int
+    tz: str = "UTC"  # the workspace's zone, for "built at"
 
 
 def _statement(s: dict[str, Any]) -> str:
@@ -48,7 +50,10 @@ def brain_blocks(view: BrainView) -> list[Block]:
     for key, title in SECTION_TITLES.items():
         blocks.append(section(_section_text(title, view.sections.get(key, []))))
     blocks.append(
-        context(f"Built {view.created_at:%Y-%m-%d %H:%M} UTC · #N are decision numbers · `lumen brain diff {view.venture_slug} N M`")
+        context(
+            f"Built {clock(view.created_at, view.tz, '%Y-%m-%d %H:%M')} · #N are decision numbers"
+            f" · `lumen brain diff {view.venture_slug} N M`"
+        )
     )
     return check_blocks(blocks)
 
@@ -69,14 +74,53 @@ def _counts(data: dict[str, int]) -> str:
     return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(data.items())) or "none"
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _label(score: VersionScore) -> str:
+    return f"v{score.brain_version}" if score.brain_version else "before any brain"
+
+
 def _score_line(score: VersionScore) -> str:
-    label = f"v{score.brain_version}" if score.brain_version else "before any brain"
     if score.success_rate is None:
-        quality = f"not enough data ({score.with_outcome} outcomes; {MIN_OUTCOMES} needed)"
+        quality = f"not enough data ({_n(score.with_outcome, 'outcome')}; {MIN_OUTCOMES} needed)"
     else:
         quality = f"*{score.success_rate:.0%}* success ({score.successes} of {score.with_outcome})"
     approval = f" · {score.approval_rate:.0%} approved" if score.approval_rate is not None else ""
-    return f"• {label}: {score.decisions} decisions · {quality}{approval} · {usd(score.cost_usd)}"
+    return f"• {_label(score)}: {_n(score.decisions, 'decision')} · {quality}{approval} · {usd(score.cost_usd)}"
+
+
+def _too_early_line(scores: list[VersionScore]) -> str:
+    """Versions in a row that each have too few outcomes to judge, said once rather than
+    in a column of near-identical lines."""
+    labels = [_label(s) for s in scores]
+    span = f"{labels[0]} to {labels[-1]}" if len(labels) > 2 else f"{labels[0]} and {labels[1]}"
+    decisions = sum(s.decisions for s in scores)
+    outcomes = sum(s.with_outcome for s in scores)
+    cost = usd(sum((s.cost_usd for s in scores), Decimal(0)))
+    return (
+        f"• {span}: {_n(decisions, 'decision')}, {_n(outcomes, 'outcome')} in all · not enough data yet"
+        f" (each version needs {MIN_OUTCOMES} outcomes) · {cost}"
+    )
+
+
+def score_lines(scores: list[VersionScore]) -> list[str]:
+    """One line per version that can be judged; runs of versions that cannot, one line each run."""
+    lines: list[str] = []
+    waiting: list[VersionScore] = []
+    for score in [*scores, None]:
+        if score is not None and score.success_rate is None:
+            waiting.append(score)
+            continue
+        if len(waiting) == 1:
+            lines.append(_score_line(waiting[0]))
+        elif waiting:
+            lines.append(_too_early_line(waiting))
+        waiting = []
+        if score is not None:
+            lines.append(_score_line(score))
+    return lines
 
 
 def weekly_summary_blocks(summary: WeeklySummary) -> list[Block]:
@@ -98,7 +142,7 @@ def weekly_summary_blocks(summary: WeeklySummary) -> list[Block]:
         section(clip(f"*What changed since v{summary.version - 1}*\n{changes}", MAX_SECTION_TEXT)),
         section(
             clip(
-                "*How each brain version performed*\n" + "\n".join(_score_line(s) for s in summary.scores),
+                "*How each brain version performed*\n" + "\n".join(score_lines(summary.scores)),
                 MAX_SECTION_TEXT,
             )
         ),

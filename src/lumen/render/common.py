@@ -66,7 +66,8 @@ def clock(moment: datetime, tz: str, fmt: str = "%a %d %b %H:%M") -> str:
 
 
 def when(moment: datetime | None, tz: str, now: datetime) -> str:
-    """A time people can read at a glance: relative, with the local clock time."""
+    """A time people can read at a glance: relative, with the local clock time (the screen
+    it is on says which zone, once)."""
     if moment is None:
         return "never"
     local = moment.astimezone(ZoneInfo(tz))
@@ -80,4 +81,4 @@ def when(moment: datetime | None, tz: str, now: datetime) -> str:
                 amount = int(span // size)
                 rel = f"in {amount}{unit}" if delta > 0 else f"{amount}{unit} ago"
                 break
-    return f"{rel} ({local:%a %d %b %H:%M} {local.tzname() or tz})"
+    return f"{rel} ({local:%a %d %b %H:%M})"

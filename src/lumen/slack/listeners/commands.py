@@ -119,7 +119,7 @@ async def _brain(c: Container, cmd: Command, body: dict[str, Any], respond: Resp
         return
     version = int(cmd.args[1].lstrip("v")) if len(cmd.args) == 2 else None
     async with c.db.sessions() as session:
-        view = await brain.brain_view(session, cmd.args[0], version)
+        view = await brain.brain_view(session, cmd.args[0], version, tz=c.workspace_tz)
     await respond(text=f"{view.venture_name} brain v{view.version}", blocks=brain_blocks(view), response_type="ephemeral")
 
 
