@@ -145,8 +145,26 @@ async def test_app_home_lists_the_viewers_pending_approvals_with_working_buttons
     assert (approval.status, approval.resolved_by) == (ApprovalStatus.APPROVED, "U0ALICE")
     await ws.wait_for(lambda: gate.message(ws).text.startswith("✅ Approved"), 5)  # the channel message too
 
-    await ws.open_home("U0ALICE")
-    await ws.wait_for(lambda: "Nothing is waiting for you" in block_texts(ws.home_views["U0ALICE"].definition["blocks"]), 5)
+    # Her Home tab is published again at once, without her reopening it: the approval is gone
+    # and a note says what her click did.
+    home_text = lambda: block_texts(ws.home_views["U0ALICE"].definition["blocks"])  # noqa: E731
+    await ws.wait_for(lambda: "Nothing is waiting for you" in home_text(), 5)
+    assert f"✅ You approved “{LAUNCH}”." in home_text()
+    assert not [b for b in ws.home_views["U0ALICE"].definition["blocks"] if b["type"] == "actions"]
+    assert ws.messages(ws.dm_with("U0ALICE").id) == []  # and no DM besides
+
+
+async def test_a_refused_click_in_app_home_is_answered_there(stack) -> None:  # type: ignore[no-untyped-def]
+    ws = stack.workspace
+    gate = await wake_gate(stack)
+    await ws.open_home("U0BOB")
+    home = await ws.wait_for(lambda: ws.home_views.get("U0BOB"), 5)
+    await approve(ws, "U0ALICE", gate.channel_id, gate.ts)  # alice is quicker, in the channel
+    await ws.wait_for(lambda: gate.message(ws).text.startswith("✅ Approved"), 5)
+    await ws.click_in_view("U0BOB", home.id, APPROVE)  # bob's Home still shows the old buttons
+    await ws.wait_for(lambda: "Already decided: <@U0ALICE> approved this" in block_texts(ws.home_views["U0BOB"].definition["blocks"]), 5)
+    assert ws.current_modal("U0BOB") is None  # no confirmation for a decision already taken
+    assert "Nothing is waiting for you" in block_texts(ws.home_views["U0BOB"].definition["blocks"])
 
 
 async def test_reject_from_app_home(stack) -> None:  # type: ignore[no-untyped-def]
@@ -162,6 +180,8 @@ async def test_reject_from_app_home(stack) -> None:  # type: ignore[no-untyped-d
     assert (approval.status, approval.resolved_by, approval.reason) == (
         ApprovalStatus.REJECTED, "U0BOB", "Not before the board meeting"
     )
+    await ws.wait_for(lambda: f"🚫 You rejected “{LAUNCH}”." in block_texts(ws.home_views["U0BOB"].definition["blocks"]), 5)
+    assert "Nothing is waiting for you" in block_texts(ws.home_views["U0BOB"].definition["blocks"])
 
 
 async def test_lumen_approvals_lists_them_with_working_buttons(stack) -> None:  # type: ignore[no-untyped-def]

@@ -173,6 +173,7 @@ class Trail:
     run_id: int
     status: str
     steps: list[TrailStep]
+    permalink: str | None = None  # the decision's message, where the trail is posted in thread
 
 
 def summarize(step: Step) -> str:
@@ -192,17 +193,28 @@ def summarize(step: Step) -> str:
         decision = out.get("decision", {})
         gate = "needs approval" if out.get("gated") else "no gate"
         return f"{decision.get('title', '')} [{decision.get('category', '')}] · {gate}"
-    return json.dumps(out, default=str)[:300]
+    if step.name.startswith("gate:"):
+        by = f" by <@{out['resolved_by']}>" if out.get("resolved_by") else ""
+        reason = f": {out['reason']}" if out.get("reason") else ""
+        return f"{out.get('status', '?')}{by}{reason}"
+    if step.name == "finished":
+        count = int(out.get("decisions") or 0)
+        told = f" · {out['summary']}" if out.get("summary") else ""
+        return f"{out.get('status', '?')} · {count} decision{'' if count == 1 else 's'}{told}"
+    # Any other step: its plain fields, read as words (people skim a trail; `lumen runs show`
+    # has the raw output).
+    return " · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in out.items() if isinstance(v, (str, int, float, bool)))
 
 
 async def decision_trail(session: AsyncSession, decision_id: int) -> Trail | None:
-    run_id = await repository.run_of_decision(session, decision_id)
+    run_id, permalink = await repository.run_of_decision(session, decision_id) or (None, None)
     found = await repository.run_with_steps(session, run_id) if run_id is not None else None
     if found is None:
         return None
     run, steps = found
     return Trail(
         run_id=run.id,
+        permalink=permalink,
         status=run.status.value,
         steps=[
             TrailStep(

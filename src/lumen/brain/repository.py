@@ -16,6 +16,7 @@ from lumen.db.models import (
     BrainVersion,
     Decision,
     Outcome,
+    OutboxMessage,
     PlatformInsight,
     Run,
     RunKind,
@@ -182,3 +183,8 @@ async def score_rows(session: AsyncSession, venture_id: int) -> tuple[list[Any],
         ).all()
     )
     return list(rows), {version: Decimal(str(cost)) for version, cost in costs.items()}
+
+
+async def posted_payload(session: AsyncSession, dedupe_key: str) -> dict[str, Any] | None:
+    """What a message was posted with (its outbox row's payload), to change it in place later."""
+    return await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.dedupe_key == dedupe_key))

@@ -34,7 +34,7 @@ from lumen.engine import outbox
 from lumen.engine.scheduler import Schedule
 from lumen.errors import LumenError, NotFound
 from lumen.render.brain import BrainView
-from lumen.render.outcomes import outcome_recorded_text
+from lumen.render.outcomes import outcome_line, outcome_recorded_text, with_outcome
 from lumen.ventures.service import find_venture
 
 VERDICTS = ("success", "failure", "mixed", "unknown")
@@ -197,6 +197,20 @@ async def record_outcome(session: AsyncSession, report: OutcomeReport, *, source
             },
             dedupe_key=f"outcome:{outcome.id}:thread",
         )
+        # The card itself says how it turned out, for everyone scrolling the channel.
+        posted = await repository.posted_payload(session, f"decision:{decision.id}:post")
+        if posted and posted.get("blocks"):
+            line = outcome_line(report.verdict, report.reported_by, report.metric, report.before, report.after)
+            await outbox.enqueue(
+                session,
+                "chat.update",
+                {
+                    "update_of": f"decision:{decision.id}:post",
+                    "text": posted.get("text", ""),
+                    "blocks": with_outcome(posted["blocks"], decision.id, line),
+                },
+                dedupe_key=f"outcome:{outcome.id}:card",
+            )
     return Recorded(outcome_id=outcome.id, decision_id=decision.id, superseded=existing.id if existing else None)
 
 

@@ -41,6 +41,7 @@ class StatusReport:
     ventures: tuple[VentureStatus, ...]
     as_of: datetime
     timezone: str
+    narrowed_to_channel: bool = False  # asked in a venture's channel: only that venture
 
 
 STATUS_ICON = {"active": "🟢", "paused": "⏸️", "tripped": "🛑"}
@@ -111,6 +112,8 @@ def status_blocks(report: StatusReport) -> list[Block]:
     footer = f"As of {clock(report.as_of, report.timezone, '%Y-%m-%d %H:%M')} · times in {report.timezone}"
     if shown < len(report.ventures):
         footer += f" · {len(report.ventures) - shown} more: `/lumen status <venture>`"
+    if report.narrowed_to_channel:
+        footer += " · this channel's venture; `/lumen status all` shows every one"
     blocks.append(context(footer))
     return check_blocks(blocks)
 

@@ -25,9 +25,16 @@ async def venture_status(
     venture_ref: str | None = None,
     workspace_tz: str = "UTC",
     now: datetime | None = None,
+    channel_id: str | None = None,
 ) -> StatusReport:
+    """Every venture, or the one `venture_ref` names; asked in a venture's channel
+    (`channel_id`) with no ref, that channel's venture."""
     now = now or utcnow()
     ventures = await repository.active_ventures(session)
+    in_channel = None
+    if not venture_ref and channel_id:
+        in_channel = next((v for v in ventures if v.channel_id == channel_id), None)
+        ventures = [in_channel] if in_channel is not None else ventures
     if venture_ref:
         found = repository.match_venture(ventures, venture_ref)
         if found is None:
@@ -78,7 +85,7 @@ async def venture_status(
                 budget_month_usd=sum((a.budget_usd_month for a in lines), Decimal(0)),
             )
         )
-    return StatusReport(ventures=tuple(rows), as_of=now, timezone=workspace_tz)
+    return StatusReport(ventures=tuple(rows), as_of=now, timezone=workspace_tz, narrowed_to_channel=in_channel is not None)
 
 
 class StatusCache:

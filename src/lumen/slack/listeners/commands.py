@@ -42,11 +42,17 @@ Handler = Callable[[Container, Command, dict[str, Any], Respond], Awaitable[None
 
 
 async def _status(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
+    """A venture's channel asks about that venture; elsewhere, or with `all`, every venture."""
+    everything = cmd.raw.lower() == "all"
+    ref = None if everything else (cmd.raw or None)
+    channel = None if everything or ref else body.get("channel_id")
+
     async def load() -> StatusReport:
         async with c.db.sessions() as session:
-            return await venture_status(session, venture_ref=cmd.raw or None, workspace_tz=c.workspace_tz)
+            return await venture_status(session, venture_ref=ref, workspace_tz=c.workspace_tz, channel_id=channel)
 
-    report = await c.status_cache.get((cmd.raw.lower() or None, c.workspace_tz), load)
+    scope = f"venture:{ref.lower()}" if ref else f"channel:{channel}" if channel else None
+    report = await c.status_cache.get((scope, c.workspace_tz), load)
     await respond(text=status_text(report), blocks=status_blocks(report), response_type="ephemeral")
 
 
