@@ -16,6 +16,7 @@ same database.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -189,6 +190,9 @@ async def run_dev(
         demo=demo,
     ) as stack:
         channel = config.ventures[0].channel if config.ventures else "general"
+        # Listen for Ctrl-C before saying it stops us: a quick Ctrl-C still stops gracefully.
+        stopping = asyncio.ensure_future(wait_for_shutdown())
+        await asyncio.sleep(0)
         print(
             "\n  Lumen is running with a local dev workspace and the offline model.\n"
             f"  Open {stack.workspace_url}/ and type /lumen status in #{channel}.\n\n"
@@ -201,4 +205,4 @@ async def run_dev(
             "  Ctrl-C stops it.\n",
             flush=True,
         )
-        await wait_for_shutdown()
+        await stopping
