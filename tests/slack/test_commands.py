@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from lumen.devmode import DevStack
-from tests.slack.support import answer_to, block_texts, checked_blocks
+from tests.slack.support import answer_to, block_texts, checked_blocks, response_url_payloads
 
 SUBCOMMANDS = ("status", "approvals", "ask", "brain", "wake", "pause", "resume", "outcome", "budget", "help")
 
@@ -101,3 +101,18 @@ def test_every_subcommand_in_help_has_a_handler() -> None:
     from lumen.slack.listeners.commands import HANDLERS
 
     assert set(SUBCOMMANDS) == set(HANDLERS)
+
+
+async def test_an_answer_ready_at_once_comes_in_the_ack(stack: DevStack) -> None:
+    """Help, and a status another asker loaded a moment ago, need no I/O: they come back in
+    the ack itself, and no second request goes to Slack. The first status is loaded after an
+    empty ack and answered on the response_url."""
+    ws = stack.workspace
+    first, _, loaded = await answer_to(ws, "U0ALICE", "general", "status")
+    assert first.body == "" and response_url_payloads(ws, first) == [loaded]
+    again, message, payload = await answer_to(ws, "U0BOB", "general", "status")
+    assert again.body and response_url_payloads(ws, again) == []
+    assert payload["response_type"] == "ephemeral" and message.ephemeral_user == "U0BOB"
+    assert checked_blocks(payload) == checked_blocks(loaded)
+    help_ack, _, help_payload = await answer_to(ws, "U0CAROL", "general", "help")
+    assert help_ack.body and "Lumen commands" in block_texts(checked_blocks(help_payload))
