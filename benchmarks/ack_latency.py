@@ -21,6 +21,9 @@ idle over as long (measured just before).
 
     python benchmarks/ack_latency.py [--requests 400] [--warmup 50] [--levels 1,50] [--rounds 3]
 
+With ACK_BENCH_PROFILE=/tmp/ack, each server writes cProfile stats to /tmp/ack.<kind> (slower:
+for finding where the time goes, not for the figures).
+
 Each server is started afresh for every round; a level's figures are the median over rounds of
 its p50/p99 and CPU per command (the machine is shared: rounds take the noise out of single runs).
 Prints one JSON object. Targets: at every level, Lumen's round-trip p99 and CPU per command within

@@ -155,3 +155,16 @@ async def test_in_lumen_devs_folder_the_commands_read_its_database(tmp_path: Pat
     header, *rows = listed.out.splitlines()
     assert header.split() == ["RUN", "CREATED", "(Europe/Berlin)", "WHAT", "TRIGGER", "STATUS", "COST", "ERROR"]
     assert "brightbox · brain synthesis" in rows[0] and "/-" not in listed.out
+
+
+async def test_an_operators_own_database_beside_lumen_devs_wins_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / ".lumen").mkdir()
+    (tmp_path / ".lumen" / "dev.db").write_bytes(b"")  # lumen dev ran here once
+    assert (await lumen(tmp_path, "init")).code == 0
+    # The operator's lumen.yml into ./lumen.db, the default database.
+    synced = await lumen(tmp_path, "sync", LUMEN_DATABASE_URL="sqlite+aiosqlite:///lumen.db")
+    assert synced.code == 0, synced.err
+    status = await lumen(tmp_path, "status")
+    assert status.code == 0, status.err
+    assert "reading lumen.db; for lumen dev's, set LUMEN_DATABASE_URL=sqlite+aiosqlite:///.lumen/dev.db" in status.err
+    assert "Acme Analytics (acme)" in status.out

@@ -39,8 +39,15 @@ def _dev_database_here(settings):  # type: ignore[no-untyped-def]
     never silently about the wrong database.
     """
     from lumen.devmode import DEV_DATABASE, dev_database_url
+    from lumen.settings import DEFAULT_DATABASE_URL
 
     if settings.chose("database_url") or not DEV_DATABASE.exists():
+        return settings
+    default_file = Path(DEFAULT_DATABASE_URL.split("///", 1)[1])
+    if default_file.exists():  # an operator's own database here wins; say how to read the other
+        click.echo(
+            f"lumen: reading {default_file}; for lumen dev's, set LUMEN_DATABASE_URL={dev_database_url()}", err=True
+        )
         return settings
     click.echo(f"lumen: reading lumen dev's database {DEV_DATABASE} (set LUMEN_DATABASE_URL to read another)", err=True)
     return settings.model_copy(update={"database_url": dev_database_url()})
