@@ -1,10 +1,10 @@
-"""From an approver's click to the paused run moving again, and to the message changing in Slack.
+"""From an approver's confirmation to the paused run moving again, and to the message changing in Slack.
 
 The real stack runs in this process (`dev_stack`: the dev workspace over HTTP as Slack, one Lumen
 replica with its workers and outbox, the offline model). First N wake-ups of one agent each stop at
-a gated decision (that model time is not measured). Then each approval is clicked once, one after
-the other, with a real signed `block_actions` request from the workspace, and two times are taken
-from the moment the request is sent (perf_counter, all in one process):
+a gated decision (that model time is not measured). Then each approval is approved once, one after
+the other: Approve… opens the confirmation modal (not timed), and two times are taken from the
+moment its real signed `view_submission` is sent (perf_counter, all in one process):
 
   claim:  the re-queued run is claimed by a worker (the replica's Worker.process is entered);
   update: the dev workspace applies the `chat.update` that rewrites the approval message.
@@ -162,10 +162,14 @@ async def _measure(url: str, tmp: Path, total: int, warmup: int) -> dict[str, An
         sent: dict[int, float] = {}
         acks: list[float] = []
         for i, (approval_id, run_id, channel_id, ts) in enumerate(gates):
+            # Approve… opens the confirmation modal (not timed); the approver's Approve in it decides.
+            user = APPROVERS[i % 2]
+            await ws.click(user, channel_id, ts, "approval_approve")
+            modal = await ws.wait_for(lambda u=user: ws.current_modal(u), timeout=10)
             sent[approval_id] = time.perf_counter()
-            delivery = await ws.click(APPROVERS[i % 2], channel_id, ts, "approval_approve")
+            delivery = await ws.submit_view(user, modal.id)
             if delivery.status != 200 or delivery.body:
-                raise RuntimeError(f"click not acked: {delivery.status} {delivery.body!r}")
+                raise RuntimeError(f"confirmation not acked: {delivery.status} {delivery.body!r}")
             acks.append(delivery.attempts[-1].elapsed)
             await ws.wait_for(lambda r=run_id, t=ts: r in clock.claimed and t in clock.updated, timeout=30)
         measured = gates[warmup:]

@@ -118,3 +118,53 @@ async def test_sync_refuses_invalid_yaml_and_missing_fields(tmp_path: Path, brok
     assert result.code == 2, (result.out, result.err)
     assert result.err.startswith(says), result.err
     assert "Traceback" not in result.err
+
+
+async def test_away_from_any_lumen_the_commands_say_exactly_what_to_set(tmp_path: Path) -> None:
+    result = await lumen(tmp_path, "status")
+    assert result.code == 2, (result.out, result.err)
+    for hint in ("LUMEN_CONFIG", "LUMEN_DATABASE_URL", "lumen init", "lumen dev", ".lumen/dev.db"):
+        assert hint in result.err, result.err
+    assert "Traceback" not in result.err
+
+
+async def test_in_lumen_devs_folder_the_commands_read_its_database(tmp_path: Path) -> None:
+    """What `lumen dev` leaves in its folder (.lumen/dev.db, the bundled ventures) is what the
+    commands read there, with no variable set, and they say which database they read."""
+    from lumen.devmode import demo_config
+    from lumen.runtime import prepare
+    from lumen.settings import Settings
+
+    (tmp_path / ".lumen").mkdir()
+    c = await prepare(Settings(LUMEN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / '.lumen' / 'dev.db'}"), demo_config())
+    await c.db.dispose()
+
+    synthesised = await lumen(tmp_path, "brain", "synthesize", "brightbox")
+    assert synthesised.code == 0, synthesised.err
+    assert ".lumen/dev.db" in synthesised.err and "LUMEN_DATABASE_URL" in synthesised.err
+
+    status = await lumen(tmp_path, "status")
+    assert status.code == 0, status.err
+    assert "Acme Analytics (acme)" in status.out and "Brightbox Studio (brightbox)" in status.out
+    headers = [line.split() for line in status.out.splitlines() if line.strip().startswith("AGENT")]
+    assert headers == [["AGENT", "STATUS", "MODEL", "LAST", "WAKE", "NEXT", "WAKE"]] * 2
+    assert status.out.rstrip().endswith("times in Europe/Berlin")
+
+    listed = await lumen(tmp_path, "runs", "list")
+    assert listed.code == 0, listed.err
+    header, *rows = listed.out.splitlines()
+    assert header.split() == ["RUN", "CREATED", "(Europe/Berlin)", "WHAT", "TRIGGER", "STATUS", "COST", "ERROR"]
+    assert "brightbox · brain synthesis" in rows[0] and "/-" not in listed.out
+
+
+async def test_an_operators_own_database_beside_lumen_devs_wins_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / ".lumen").mkdir()
+    (tmp_path / ".lumen" / "dev.db").write_bytes(b"")  # lumen dev ran here once
+    assert (await lumen(tmp_path, "init")).code == 0
+    # The operator's lumen.yml into ./lumen.db, the default database.
+    synced = await lumen(tmp_path, "sync", LUMEN_DATABASE_URL="sqlite+aiosqlite:///lumen.db")
+    assert synced.code == 0, synced.err
+    status = await lumen(tmp_path, "status")
+    assert status.code == 0, status.err
+    assert "reading lumen.db; for lumen dev's, set LUMEN_DATABASE_URL=sqlite+aiosqlite:///.lumen/dev.db" in status.err
+    assert "Acme Analytics (acme)" in status.out

@@ -116,7 +116,7 @@ class UserActions:
         if msg is None:
             raise LookupError(f"no message {ts} in {channel}")
         block_id, element = find_element(msg.blocks, action_id)
-        trigger = self.triggers.issue(user.id)
+        trigger = self.triggers.issue(user.id, source_style=element.get("style"))
         ru = self.response_urls.issue(
             user.id, ch.id, source_ts=msg.ts, source_ephemeral=bool(msg.ephemeral_user), thread_ts=msg.thread_ts if msg.is_reply else None
         )
@@ -137,7 +137,8 @@ class UserActions:
         block_id, element = find_element(view.definition.get("blocks", []), action_id)
         if values is not None:
             view.state_values = payloads.view_state(view, values)
-        payload = payloads.interaction_base(self, "block_actions", user, self.triggers.issue(user.id))
+        trigger = self.triggers.issue(user.id, source_style=element.get("style"))
+        payload = payloads.interaction_base(self, "block_actions", user, trigger)
         payload.update(
             container={"type": "view", "view_id": view.id},
             view=view.to_slack(),

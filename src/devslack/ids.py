@@ -28,6 +28,10 @@ class TsClock:
     def __init__(self) -> None:
         self._last_us = 0
 
+    def at_least(self, ts: float) -> None:
+        """Never issue a ts at or before ``ts`` (messages restored from an earlier run)."""
+        self._last_us = max(self._last_us, int(round(ts * 1_000_000)))
+
     def next(self) -> str:
         now_us = int(time.time() * 1_000_000)
         self._last_us = max(now_us, self._last_us + 1)

@@ -209,6 +209,8 @@ class View:
     previous_view_id: str | None = None
     errors: dict[str, str] = field(default_factory=dict)  # block_id -> message (response_action=errors)
     state_values: dict[str, dict] = field(default_factory=dict)
+    # A modal opened from a click on a "danger" button: the page shows its submit as danger too.
+    opened_from_style: str | None = None
 
     @property
     def type(self) -> str:

@@ -21,8 +21,10 @@ async def _index(request: web.Request) -> web.FileResponse:
 
 
 async def _permalink(request: web.Request) -> web.Response:
-    """Permalinks (chat.getPermalink) open the page on that channel."""
-    raise web.HTTPFound(f"/#{request.match_info['channel']}")
+    """Permalinks (chat.getPermalink) open the page on that channel, and on the thread when
+    they carry a ``thread_ts`` (a reply, or a parent linked as its thread), as Slack does."""
+    thread_ts = request.query.get("thread_ts")
+    raise web.HTTPFound(f"/#{request.match_info['channel']}" + (f"/{thread_ts}" if thread_ts else ""))
 
 
 def create_app(workspace: Workspace) -> web.Application:

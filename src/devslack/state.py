@@ -255,8 +255,8 @@ class WorkspaceState:
             team_id=self.team_id, app_id=self.app_id, bot_id=self.bot.bot_id or "", **kw,
         )
 
-    def open_modal(self, user_id: str, definition: dict) -> View:
-        view = self._new_view(user_id, definition)
+    def open_modal(self, user_id: str, definition: dict, *, opened_from_style: str | None = None) -> View:
+        view = self._new_view(user_id, definition, opened_from_style=opened_from_style)
         self.modal_stacks[user_id] = [view]
         self._changed({"type": "view", "op": "opened", "user": user_id, "view_id": view.id})
         return view

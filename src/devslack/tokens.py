@@ -20,6 +20,7 @@ class _Trigger:
     user_id: str
     issued: float
     used: bool = False
+    source_style: str | None = None  # the style of the button whose click issued it
 
 
 class TriggerIds:
@@ -29,10 +30,14 @@ class TriggerIds:
         self.ttl = ttl
         self._issued: dict[str, _Trigger] = {}
 
-    def issue(self, user_id: str) -> str:
+    def issue(self, user_id: str, *, source_style: str | None = None) -> str:
         tid = new_trigger_id()
-        self._issued[tid] = _Trigger(user_id, time.monotonic())
+        self._issued[tid] = _Trigger(user_id, time.monotonic(), source_style=source_style)
         return tid
+
+    def source_style(self, trigger_id: str | None) -> str | None:
+        trig = self._issued.get(trigger_id or "")
+        return trig.source_style if trig else None
 
     def exchange(self, trigger_id: str | None) -> str:
         """Consume a trigger id and return its user id, or raise TriggerError with Slack's error code."""

@@ -33,7 +33,7 @@ def _view_json(view) -> dict[str, Any] | None:
     if view is None:
         return None
     out = view.to_slack()
-    out["errors"] = view.errors
+    out.update(errors=view.errors, opened_from_style=view.opened_from_style)
     return out
 
 
@@ -42,7 +42,7 @@ async def bootstrap(request: web.Request) -> web.Response:
     for user in ws.humans():  # every human has a DM with the app, as in Slack
         ws.dm_with(user.id)
     return web.json_response({
-        "team": {"id": ws.team_id, "name": ws.team_name, "domain": ws.domain},
+        "team": {"id": ws.team_id, "name": ws.team_name, "domain": ws.domain, "timezone": ws.timezone},
         "bot": {"id": ws.bot.id, "name": ws.bot.name, "bot_id": ws.bot.bot_id},
         "users": [{"id": u.id, "name": u.name, "real_name": u.real_name, "is_bot": u.is_bot} for u in ws.users.values()],
         "channels": [
@@ -113,6 +113,15 @@ async def view_close(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def client_start(request: web.Request) -> web.Response:
+    """A page (re)loaded as this user: like a Slack client restarting, it drops the user's
+    open modals, which lived in the old client only (the app is not told)."""
+    ws, b = _ws(request), await _body(request)
+    if ws.modal_stacks.get(b["user"]):
+        ws.close_modal(b["user"], clear=True)
+    return web.json_response({"ok": True})
+
+
 async def home_open(request: web.Request) -> web.Response:
     ws, b = _ws(request), await _body(request)
     ws.in_background(ws.open_home(b["user"]))
@@ -167,5 +176,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/ui/api/view/submit", view_submit)
     app.router.add_post("/ui/api/view/close", view_close)
     app.router.add_post("/ui/api/home/open", home_open)
+    app.router.add_post("/ui/api/client/start", client_start)
     app.router.add_post("/ui/api/assistant/open", assistant_open)
     app.router.add_get("/ui/ws", live)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
-from . import payloads
+from . import payloads, persistence
 from .actions import UserActions
 from .files import FileStore
 from .delivery import EVENTS, Deliverer, Delivery
@@ -70,6 +71,7 @@ class Workspace(UserActions, WorkspaceState):
         trigger_ttl: float = 3.0,
         event_subscriptions: Iterable[str] = DEFAULT_EVENT_SUBSCRIPTIONS,
         base_url: str = "http://127.0.0.1:0",
+        timezone: str = "UTC",
         **state_kw: Any,
     ) -> None:
         super().__init__(**state_kw)
@@ -81,6 +83,8 @@ class Workspace(UserActions, WorkspaceState):
         self.retry_delays = tuple(retry_delays)  # Slack: ~immediately, 1 min, 5 min; shortened for dev
         self.event_subscriptions = set(event_subscriptions)
         self.base_url = base_url.rstrip("/")  # replaced by server.start() with the bound address
+        # The page shows every time in this one zone, and says which (the app's workspace zone).
+        self.timezone = timezone
         self.calls: list[ApiCall] = []
         self.triggers = TriggerIds(trigger_ttl)
         self.response_urls = ResponseUrls()
@@ -92,6 +96,7 @@ class Workspace(UserActions, WorkspaceState):
         self._outage = False
         self._forgery: Forgery | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._autosave: persistence.Autosave | None = None
 
     @classmethod
     def demo(cls, **kw: Any) -> "Workspace":
@@ -102,6 +107,20 @@ class Workspace(UserActions, WorkspaceState):
         ws.ensure_channel("general", topic="Company-wide announcements")
         ws.add_usergroup("leads", ["U0ALICE"], name="Team leads", id="S0LEADS")
         return ws
+
+    def persist(self, path: str | Path) -> bool:
+        """Keep this workspace in ``path`` across restarts: load what an earlier run saved
+        (True if there was something), then save every change. Raises
+        ``persistence.UnreadableWorkspace`` for a file it cannot read."""
+        path = Path(path)
+        saved = persistence.read(path)
+        if saved is not None:
+            persistence.restore(self, saved)
+            self._changed({"type": "channels"})
+        self._autosave = persistence.Autosave(self, path)
+        if saved is None:
+            self._autosave.flush()
+        return saved is not None
 
     # ---- test hooks ------------------------------------------------------------
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
@@ -173,5 +192,8 @@ class Workspace(UserActions, WorkspaceState):
     async def aclose(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+        if self._autosave is not None:
+            self._autosave.close()
+            self._autosave = None
         await self.socket_hub.close()
         await self.deliverer.close()

@@ -24,10 +24,57 @@ def _settings(*, server: bool = False, **overrides: Any):  # -> lumen.settings.S
     except LumenError as exc:
         click.echo(f"lumen: {exc}", err=True)
         sys.exit(2)
+    if not server:
+        settings = _dev_database_here(settings)
     # One-shot commands print their answer; their logs stay out of the way unless asked for.
     level = settings.log_level or ("info" if server else "warning")
     configure_logging(level, settings.log_format)
     return settings
+
+
+def _dev_database_here(settings):  # type: ignore[no-untyped-def]
+    """In the folder where `lumen dev` runs, with no database chosen: read lumen dev's own.
+
+    Says so on stderr, with the variable that chooses another, so the answer below it is
+    never silently about the wrong database.
+    """
+    from lumen.devmode import DEV_DATABASE, dev_database_url
+    from lumen.settings import DEFAULT_DATABASE_URL
+
+    if settings.chose("database_url") or not DEV_DATABASE.exists():
+        return settings
+    default_file = Path(DEFAULT_DATABASE_URL.split("///", 1)[1])
+    if default_file.exists():  # an operator's own database here wins; say how to read the other
+        click.echo(
+            f"lumen: reading {default_file}; for lumen dev's, set LUMEN_DATABASE_URL={dev_database_url()}", err=True
+        )
+        return settings
+    click.echo(f"lumen: reading lumen dev's database {DEV_DATABASE} (set LUMEN_DATABASE_URL to read another)", err=True)
+    return settings.model_copy(update={"database_url": dev_database_url()})
+
+
+def _config(settings):  # type: ignore[no-untyped-def]  # -> LumenConfig
+    """The ventures file: lumen dev's when reading its database, else LUMEN_CONFIG (./lumen.yml)."""
+    from lumen.config import load_config
+    from lumen.devmode import dev_config, is_dev_database
+    from lumen.errors import ConfigError
+
+    if is_dev_database(settings):
+        return dev_config(settings)[0]
+    if not settings.chose("config_path") and not settings.config_path.exists():
+        raise ConfigError(
+            f"{settings.config_path}: no such file, so there are no ventures to read. Either point "
+            "LUMEN_CONFIG at your lumen.yml and LUMEN_DATABASE_URL at its database (default "
+            "sqlite+aiosqlite:///lumen.db), run `lumen init` to write an example here, or run this "
+            "from the folder where `lumen dev` runs, to read its database (.lumen/dev.db)."
+        )
+    return load_config(settings.config_path)
+
+
+async def _prepare(settings):  # type: ignore[no-untyped-def]  # -> Container
+    from lumen.runtime import prepare
+
+    return await prepare(settings, _config(settings))
 
 
 def _run(coro: Any) -> Any:
@@ -70,12 +117,11 @@ def sync() -> None:
     settings = _settings()
 
     async def go() -> None:
-        from lumen.config import load_config
         from lumen.db.migrate import upgrade
         from lumen.db.session import Database
         from lumen.ventures.sync import sync_config
 
-        config = load_config(settings.config_path)
+        config = _config(settings)
         db = Database(settings.database_url)
         try:
             await upgrade(db.engine)
@@ -130,8 +176,16 @@ def serve(port: int | None, host: str | None) -> None:
 @click.option("--workspace-port", type=int, default=None, help="The dev workspace's port (default: the app's + 1).")
 @click.option("--socket-mode", is_flag=True, help="Connect the app over Socket Mode instead of HTTP.")
 @click.option("--no-demo", is_flag=True, help="Start without the demo ventures' history.")
-def dev(port: int | None, workspace_port: int | None, socket_mode: bool, no_demo: bool) -> None:
-    """Run Lumen with a local dev workspace and the offline model: no Slack, no LLM key."""
+@click.option(
+    "--fresh", is_flag=True,
+    help="Start over: forget the dev database and workspace (.lumen/) that earlier runs kept.",
+)
+def dev(port: int | None, workspace_port: int | None, socket_mode: bool, no_demo: bool, fresh: bool) -> None:
+    """Run Lumen with a local dev workspace and the offline model: no Slack, no LLM key.
+
+    The workspace (channels, messages, users) and the database are kept in .lumen/ across
+    restarts; --fresh starts over.
+    """
     settings = _settings(server=True, port=port, host="127.0.0.1")
     from lumen.devmode import run_dev
 
@@ -141,6 +195,7 @@ def dev(port: int | None, workspace_port: int | None, socket_mode: bool, no_demo
             workspace_port=workspace_port,
             socket_mode=socket_mode,
             demo=not no_demo,
+            fresh=fresh,
         )
     )
 
@@ -152,24 +207,16 @@ def status(venture: str | None) -> None:
     settings = _settings()
 
     async def go() -> None:
-        from lumen.runtime import prepare
+        from lumen.render.status import status_table
         from lumen.ventures.status import venture_status
 
-        c = await prepare(settings)
+        c = await _prepare(settings)
         try:
             async with c.db.sessions() as session:
                 report = await venture_status(session, venture_ref=venture, workspace_tz=c.workspace_tz)
         finally:
             await c.db.dispose()
-        for v in report.ventures:
-            click.echo(f"{v.name} ({v.slug}) · {v.stage} · #{v.channel}")
-            click.echo(
-                f"  approvals waiting: {v.pending_approvals} · spend this month: "
-                f"${v.spend_month_usd:.2f} of ${v.budget_month_usd:.2f}"
-            )
-            for a in v.agents:
-                nxt = a.next_wake.isoformat(timespec="minutes") if a.next_wake else a.status
-                click.echo(f"  - {a.role}: {a.status}, next wake {nxt}")
+        click.echo(status_table(report))
 
     _run(go())
 
@@ -194,9 +241,8 @@ def wake(venture: str, role: str, queue: bool) -> None:
 
     async def go() -> None:
         from lumen.agents import service as agents
-        from lumen.runtime import prepare
 
-        c = await prepare(settings)
+        c = await _prepare(settings)
         try:
             async with c.db.transaction() as session:
                 woken = await agents.wake(session, venture, role, requested_by="cli")
@@ -220,9 +266,8 @@ def _pause_command(paused: bool):  # type: ignore[no-untyped-def]
 
         async def go() -> None:
             from lumen.agents import service as agents
-            from lumen.runtime import prepare
 
-            c = await prepare(settings)
+            c = await _prepare(settings)
             try:
                 async with c.db.transaction() as session:
                     found, changed = await agents.set_paused(session, venture, role, paused=paused, by="cli")
@@ -250,12 +295,10 @@ def _with_session(work):  # type: ignore[no-untyped-def]
     settings = _settings()
 
     async def go():  # type: ignore[no-untyped-def]
-        from lumen.runtime import prepare
-
-        c = await prepare(settings)
+        c = await _prepare(settings)
         try:
             async with c.db.sessions() as session:
-                return await work(session)
+                return await work(session, c.workspace_tz)
         finally:
             await c.db.dispose()
 
@@ -268,13 +311,13 @@ def _with_session(work):  # type: ignore[no-untyped-def]
 @click.option("--limit", type=int, default=20, show_default=True)
 def runs_list(venture: str | None, status: str | None, limit: int) -> None:
     """The latest runs, newest first."""
-    from lumen.audit.service import format_run_line, list_runs
+    from lumen.audit.service import list_runs, runs_table
 
-    rows = _with_session(lambda s: list_runs(s, venture=venture, status=status, limit=limit))
-    if not rows:
-        click.echo("no runs yet")
-    for run, who in rows:
-        click.echo(format_run_line(run, who))
+    async def listed(session, tz: str) -> str:  # type: ignore[no-untyped-def]
+        rows = await list_runs(session, venture=venture, status=status, limit=limit)
+        return runs_table(rows, tz) if rows else "no runs yet"
+
+    click.echo(_with_session(listed))
 
 
 @runs.command("show")
@@ -283,7 +326,7 @@ def runs_show(run_id: int) -> None:
     """Every step of a run: prompt, response, tool call, cost, latency, state changes."""
     from lumen.audit.service import show_run
 
-    click.echo(_with_session(lambda s: show_run(s, run_id)))
+    click.echo(_with_session(lambda s, tz: show_run(s, run_id)))
 
 
 @runs.command("diff")
@@ -293,7 +336,7 @@ def runs_diff(a: int, b: int) -> None:
     """How two runs differed: inputs, models and decisions."""
     from lumen.audit.service import diff_runs
 
-    click.echo(_with_session(lambda s: diff_runs(s, a, b)))
+    click.echo(_with_session(lambda s, tz: diff_runs(s, a, b)))
 
 
 @runs.command("replay")
@@ -303,20 +346,29 @@ def runs_replay(run_id: int, model: str | None) -> None:
     """Run again from the same inputs, posting nothing to Slack."""
     settings = _settings()
 
-    async def go() -> None:
+    async def go() -> str:
         from lumen.audit.service import create_replay
-        from lumen.runtime import prepare
+        from lumen.runtime import run_now
 
-        c = await prepare(settings)
+        c = await _prepare(settings)
         try:
             async with c.db.transaction() as session:
                 new_id = await create_replay(session, run_id, model)
             click.echo(f"replaying run #{run_id} as run #{new_id}")
-            click.echo(await _run_here(c, new_id))
+            status = await run_now(c, new_id)
+            async with c.db.sessions() as session:
+                click.echo(await show_run(session, new_id))
         finally:
             await c.db.dispose()
+        return getattr(status, "value", str(status))
 
-    _run(go())
+    from lumen.audit.service import show_run
+
+    status = _run(go())
+    if status != "succeeded":
+        # Scripts check the exit code: a replay that did not finish is a failure to report.
+        click.echo(f"lumen: replay of run #{run_id} ended {status}; see the error above.", err=True)
+        sys.exit(1)
 
 
 @main.command()
@@ -334,9 +386,8 @@ def outcome(decision_id: int, verdict: str, metric, before, after, note, reporte
 
     async def go() -> None:
         from lumen.brain.service import OutcomeReport, record_outcome
-        from lumen.runtime import prepare
 
-        c = await prepare(settings)
+        c = await _prepare(settings)
         try:
             report = OutcomeReport(
                 decision_id=decision_id, verdict=verdict, metric=metric, before=before, after=after,
@@ -362,9 +413,8 @@ def ask(question: tuple[str, ...], as_user: str | None, channel: str | None) -> 
 
     async def go() -> None:
         from lumen.ask.service import answer_question
-        from lumen.runtime import prepare
 
-        c = await prepare(settings)
+        c = await _prepare(settings)
         try:
             answer = await answer_question(
                 c.db.sessions,
@@ -405,9 +455,13 @@ def brain_show(venture: str, version: int | None) -> None:
     """A venture's brain, the latest version or version N."""
     from lumen.brain.service import brain_view
     from lumen.render.brain import SECTION_TITLES
+    from lumen.render.common import clock
 
-    view = _with_session(lambda s: brain_view(s, venture, version))
-    click.echo(f"{view.venture_name} · brain v{view.version} (latest v{view.latest_version}) · built {view.created_at:%Y-%m-%d %H:%M} UTC")
+    async def shown(session, tz: str):  # type: ignore[no-untyped-def]
+        return await brain_view(session, venture, version), tz
+
+    view, tz = _with_session(shown)
+    click.echo(f"{view.venture_name} · brain v{view.version} (latest v{view.latest_version}) · built {clock(view.created_at, tz, '%Y-%m-%d %H:%M')}")
     if view.summary:
         click.echo(view.summary)
     for key, title in SECTION_TITLES.items():
@@ -425,7 +479,7 @@ def brain_diff_command(venture: str, a: int, b: int) -> None:
     """What changed between brain versions A and B."""
     from lumen.brain.service import brain_diff
 
-    diff = _with_session(lambda s: brain_diff(s, venture, a, b))
+    diff = _with_session(lambda s, tz: brain_diff(s, venture, a, b))
     click.echo("\n".join(diff.lines()) or f"v{a} and v{b} say the same")
 
 
@@ -441,10 +495,9 @@ def brain_synthesize(venture: str, model: str | None) -> None:
 
         from lumen.db.models import RunKind, RunTrigger
         from lumen.engine import runs as run_queue
-        from lumen.runtime import prepare
         from lumen.ventures.service import find_venture
 
-        c = await prepare(settings)
+        c = await _prepare(settings)
         try:
             async with c.db.transaction() as session:
                 found = await find_venture(session, venture)

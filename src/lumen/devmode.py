@@ -6,10 +6,17 @@ signed requests, and nothing mocked.
 
 The dev workspace is a distribution of its own (`src/devslack`, the `dev` extra): a
 production install has none, and `lumen dev` then says how to get it.
+
+Both halves keep their state in `.lumen/` of the folder it runs in: the database
+(`dev.db`) and the workspace (`workspace.json`: channels with their IDs, messages,
+users), so a restart finds every message where it was and can still update it.
+`lumen dev --fresh` starts over. The `lumen` command, run in the same folder, reads the
+same database.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,7 +40,9 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-DEV_DATABASE = Path(".lumen") / "dev.db"
+DEV_DIR = Path(".lumen")
+DEV_DATABASE = DEV_DIR / "dev.db"
+DEV_WORKSPACE = DEV_DIR / "workspace.json"
 NO_DEVSLACK = (
     "`lumen dev` needs the dev workspace, which production installs leave out. From a checkout, "
     "run ./scripts/dev (it installs everything), or: pip install -e src/devslack -e \".[dev]\""
@@ -47,6 +56,31 @@ def devslack() -> Any:
     except ImportError:
         raise ConfigError(NO_DEVSLACK) from None
     return module
+
+
+def dev_database_url() -> str:
+    return f"sqlite+aiosqlite:///{DEV_DATABASE}"
+
+
+def is_dev_database(settings: Settings) -> bool:
+    return settings.database_url == dev_database_url()
+
+
+def start_over(settings: Settings) -> list[Path]:
+    """`--fresh`: forget what earlier runs kept. Only lumen dev's own files, never a database
+    the operator chose."""
+    if settings.chose("database_url") and not is_dev_database(settings):
+        raise ConfigError(
+            "--fresh forgets lumen dev's own database (.lumen/dev.db) and workspace, but "
+            "LUMEN_DATABASE_URL points at another database, which it will not touch. "
+            "Unset LUMEN_DATABASE_URL, or empty that database yourself."
+        )
+    removed = []
+    for path in (DEV_DATABASE, DEV_DATABASE.with_name("dev.db-wal"), DEV_DATABASE.with_name("dev.db-shm"), DEV_WORKSPACE):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def demo_config() -> LumenConfig:
@@ -87,6 +121,7 @@ async def dev_stack(
     """Start the dev workspace and a Lumen replica that talks to it; stop both after."""
     slack = devslack()
     workspace = workspace or slack.Workspace.demo()
+    workspace.timezone = config.workspace.timezone  # the page shows times in Lumen's zone
     ws_runner: web.AppRunner | None = None
     replica: Replica | None = None
     try:
@@ -131,28 +166,44 @@ async def run_dev(
     workspace_port: int | None = None,
     socket_mode: bool = False,
     demo: bool = True,
+    fresh: bool = False,
 ) -> None:
-    devslack()  # before anything is written: say how to install it, or go on
+    slack = devslack()  # before anything is written: say how to install it, or go on
+    if fresh:
+        for path in start_over(settings):
+            print(f"  --fresh: removed {path}", flush=True)
     if not settings.chose("database_url"):
-        DEV_DATABASE.parent.mkdir(exist_ok=True)
-        settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{DEV_DATABASE}"})
+        DEV_DIR.mkdir(exist_ok=True)
+        settings = settings.model_copy(update={"database_url": dev_database_url()})
     config, source = dev_config(settings)
+    workspace = slack.Workspace.demo()
+    try:
+        kept = workspace.persist(DEV_WORKSPACE)
+    except slack.persistence.UnreadableWorkspace as exc:
+        raise ConfigError(f"{DEV_WORKSPACE}: {exc}. Start over with `lumen dev --fresh`.") from None
     async with dev_stack(
         settings,
         config,
+        workspace=workspace,
         workspace_port=workspace_port or settings.port + 1,
         app_port=settings.port,
         socket_mode=socket_mode,
         demo=demo,
     ) as stack:
         channel = config.ventures[0].channel if config.ventures else "general"
+        # Listen for Ctrl-C before saying it stops us: a quick Ctrl-C still stops gracefully.
+        stopping = asyncio.ensure_future(wait_for_shutdown())
+        await asyncio.sleep(0)
         print(
             "\n  Lumen is running with a local dev workspace and the offline model.\n"
             f"  Open {stack.workspace_url}/ and type /lumen status in #{channel}.\n\n"
             f"  app:       {stack.app_url}/slack/events ({'Socket Mode' if socket_mode else 'HTTP'})\n"
             f"  ventures:  {source}\n"
             f"  database:  {settings.database_url}\n"
+            f"  workspace: {DEV_WORKSPACE} ({'kept from the last run' if kept else 'new'}; "
+            "`lumen dev --fresh` starts over)\n"
+            "  In another terminal in this folder, `lumen status`, `lumen runs list` … read the same database.\n"
             "  Ctrl-C stops it.\n",
             flush=True,
         )
-        await wait_for_shutdown()
+        await stopping

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ _ACTION_CLOCK = TsClock()
 
 FAST_RETRIES = (0.05, 0.05, 0.05)
 APPROVE, REJECT = "approval_approve", "approval_reject"
+APPROVE_MODAL = "approval_approve_modal"
 
 
 # --- configs ------------------------------------------------------------------------------
@@ -222,7 +224,60 @@ async def wake_gate(stack: DevStack, venture_slug: str = "acme", role: str = "ce
     return gate
 
 
+# --- approving as a person does -----------------------------------------------------------
+
+
+async def approve(ws: Workspace, user_id: str, channel_id: str, ts: str, *, timeout: float = 10.0) -> Delivery:
+    """Click Approve… and, when the confirmation modal opens (the clicker is an approver and
+    the gate still open), confirm it. Returns the confirmation's delivery, or the click's when
+    Lumen refused the click with a note instead of a modal."""
+    told = len(notes(ws, channel_id, user_id))
+    click = await ws.click(user_id, channel_id, ts, APPROVE)
+
+    def answered() -> Any:
+        modal = ws.current_modal(user_id)
+        if modal is not None and modal.definition.get("callback_id") == APPROVE_MODAL:
+            return modal
+        return notes(ws, channel_id, user_id)[told:] or None
+
+    answer = await ws.wait_for(answered, timeout)
+    if isinstance(answer, list):
+        return click
+    return await ws.submit_view(user_id, answer.id)
+
+
+async def approve_in_home(ws: Workspace, user_id: str, home_view_id: str, *, timeout: float = 10.0) -> Delivery:
+    """Click Approve… in App Home and confirm in the modal it opens."""
+    await ws.click_in_view(user_id, home_view_id, APPROVE)
+    modal = await ws.wait_for(
+        lambda: (m := ws.current_modal(user_id)) is not None and m.definition.get("callback_id") == APPROVE_MODAL and m,
+        timeout,
+    )
+    return await ws.submit_view(user_id, modal.id)
+
+
 # --- clicking from outside the workspace's own delivery -----------------------------------
+
+
+def confirm_payload(ws: Workspace, user_id: str, gate: "Gate") -> dict[str, Any]:
+    """The view_submission Slack sends when `user_id` confirms the Approve modal of `gate`.
+
+    Built directly (as `click_payload` builds a click), so that a test can send hundreds of
+    confirmations at once without first opening hundreds of modals; it carries what Lumen's
+    modal carries: its callback id and private_metadata.
+    """
+    user = ws._user(user_id)
+    view = ws._new_view(user.id, {
+        "type": "modal",
+        "callback_id": APPROVE_MODAL,
+        "title": {"type": "plain_text", "text": "Approve decision"},
+        "submit": {"type": "plain_text", "text": "Approve"},
+        "private_metadata": json.dumps({"approval_id": gate.approval_id, "channel_id": gate.channel_id, "home": False}),
+        "blocks": [],
+    })
+    payload = payloads.interaction_base(ws, "view_submission", user, ws.triggers.issue(user.id))
+    payload.update(view=view.to_slack(), response_urls=[])
+    return payload
 
 
 def click_payload(ws: Workspace, user_id: str, channel_id: str, ts: str, action_id: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from devslack import Workspace
 from tests.approvals.conftest import StackOpener
 from tests.approvals.support import (
     APPROVE,
+    approve,
     FAST_RETRIES,
     REJECT,
     demo_dict,
@@ -41,8 +42,8 @@ async def test_a_non_approver_cannot_approve_or_reject(stack) -> None:  # type: 
     ws = stack.workspace
     gate = await wake_gate(stack)
 
-    approve = await ws.click("U0DAN", gate.channel_id, gate.ts, APPROVE)
-    assert (approve.status, approve.body) == (200, "")
+    click = await ws.click("U0DAN", gate.channel_id, gate.ts, APPROVE)
+    assert (click.status, click.body) == (200, "")
     note = await next_note(ws, gate.channel_id, "U0DAN", 0)
     assert note.text == NOT_AN_APPROVER and note.ephemeral_user == "U0DAN"
 
@@ -70,7 +71,7 @@ async def test_user_group_and_channel_members_are_approvers(open_stack: StackOpe
         await ws.click("U0BOB", group_gate.channel_id, group_gate.ts, APPROVE)  # bob is in neither
         assert (await next_note(ws, group_gate.channel_id, "U0BOB", 0)).text == NOT_AN_APPROVER
         await _unchanged(stack, group_gate)
-        await ws.click("U0ALICE", group_gate.channel_id, group_gate.ts, APPROVE)
+        await approve(ws, "U0ALICE", group_gate.channel_id, group_gate.ts)
         await wait_run(db, group_gate.run_id, RunStatus.SUCCEEDED)
         assert (await get(db, Approval, group_gate.approval_id)).resolved_by == "U0ALICE"
 
@@ -113,7 +114,7 @@ async def test_a_reject_submitted_after_someone_approved_says_so_in_the_modal(st
     gate = await wake_gate(stack)
     await ws.click("U0BOB", gate.channel_id, gate.ts, REJECT)
     await ws.wait_for(lambda: ws.current_modal("U0BOB"), 5)
-    await ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE)  # alice is quicker
+    await approve(ws, "U0ALICE", gate.channel_id, gate.ts)  # alice is quicker
     await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
 
     answer = await ws.submit_view("U0BOB", None, {"reason": "Too generous a discount"})

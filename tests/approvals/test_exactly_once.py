@@ -47,11 +47,10 @@ from devslack import start as start_workspace
 from lumen.runtime import Replica, prepare, resolve_channels
 from lumen.container import Container
 from tests.approvals.support import (
-    APPROVE,
     FAST_RETRIES,
     Clicker,
     Gate,
-    click_payload,
+    confirm_payload,
     eventually,
     many_gates_config,
     many_gates_yaml,
@@ -107,7 +106,7 @@ async def click_storm(ws: Workspace, urls: list[str], gates: list[Gate]) -> list
     """Every click of every gate at once, in a shuffled order, alternating between the replicas."""
     clicks = [(gate, user) for gate in gates for user in CLICKERS]
     random.Random(len(gates)).shuffle(clicks)
-    payloads = [click_payload(ws, user, gate.channel_id, gate.ts, APPROVE) for gate, user in clicks]
+    payloads = [confirm_payload(ws, user, gate) for gate, user in clicks]
     clicker = Clicker(ws, [f"{url}/slack/events" for url in urls])
     try:
         deliveries = await asyncio.gather(*(clicker.send(i, p) for i, p in enumerate(payloads)))

@@ -18,7 +18,7 @@ from lumen.db.base import utcnow
 from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, Run, RunStatus
 from tests.approvals.conftest import StackOpener
 from tests.approvals.support import (
-    APPROVE,
+    approve,
     get,
     many_gates_config,
     notes,
@@ -57,7 +57,7 @@ async def test_a_click_racing_expiry_ends_in_exactly_one_outcome(open_stack: Sta
                 )
             told_before = len(notes(ws, gate.channel_id, "U0ALICE"))
             click, reports = await asyncio.gather(
-                ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE), _sweeping(stack)
+                approve(ws, "U0ALICE", gate.channel_id, gate.ts), _sweeping(stack)
             )
             assert click.status == 200
             stack.container.signals.runs.notify()

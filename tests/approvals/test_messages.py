@@ -3,7 +3,9 @@ Approve and Reject; and, once decided, the same message rewritten in place witho
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -23,10 +25,16 @@ from lumen.db.models import (
 )
 from lumen.engine import runs
 from tests.approvals.conftest import StackOpener
-from tests.approvals.support import APPROVE, REJECT, demo_dict, get, to_config, venture, wait_run, wake_gate
+from tests.approvals.support import APPROVE, REJECT, approve, demo_dict, get, to_config, venture, wait_run, wake_gate
 from tests.slack.support import block_texts
 
 HIRE = "Hire a contract customer success manager"
+
+
+def in_berlin(moment: datetime) -> str:
+    """How a card shows a time: in the demo workspace's zone (Europe/Berlin), labelled."""
+    local = moment.astimezone(ZoneInfo("Europe/Berlin"))
+    return f"{local:%a %d %b %H:%M} {local.tzname()}"
 
 
 async def _history(stack) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -92,7 +100,8 @@ async def test_the_message_shows_what_why_effect_amount_agent_brain_and_evidence
         buttons = {e["action_id"]: e for e in actions["elements"]}
         assert set(buttons) == {APPROVE, REJECT}
         assert buttons[APPROVE]["value"] == buttons[REJECT]["value"] == str(gate.approval_id)
-        assert buttons[APPROVE]["text"]["text"] == "Approve" and "confirm" in buttons[APPROVE]
+        # No Slack confirm: it would ask non-approvers too; an approver's click opens a modal instead.
+        assert buttons[APPROVE]["text"]["text"] == "Approve…" and "confirm" not in buttons[APPROVE]
         assert buttons[REJECT]["text"]["text"].startswith("Reject")
 
 
@@ -108,7 +117,7 @@ async def test_once_approved_the_message_is_rewritten_in_place(stack) -> None:  
     ws, db = stack.workspace, stack.container.db
     gate = await wake_gate(stack)
     before = len(ws.messages(gate.channel_id, include_replies=False))
-    await ws.click("U0BOB", gate.channel_id, gate.ts, APPROVE)
+    await approve(ws, "U0BOB", gate.channel_id, gate.ts)
     await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
     msg = await ws.wait_for(lambda: gate.message(ws) if gate.message(ws).edited else None, 5)
 
@@ -116,7 +125,7 @@ async def test_once_approved_the_message_is_rewritten_in_place(stack) -> None:  
     assert msg.ts == gate.ts  # the same message, not a new one
     assert msg.text == "✅ Approved: Launch annual plan with two months free"
     text = block_texts(msg.blocks)
-    assert f"*✅ Approved* by <@U0BOB> on {approval.resolved_at:%a %d %b %H:%M} UTC" in text
+    assert f"*✅ Approved* by <@U0BOB> on {in_berlin(approval.resolved_at)}" in text  # the workspace's zone
     assert "*Proposed:* Launch annual plan" in text  # what was decided stays readable
     assert not any(b["type"] == "actions" for b in msg.blocks)
     updates = [c for c in ws.calls_to("chat.update") if c.params.get("ts") == gate.ts]
@@ -140,7 +149,7 @@ async def test_once_rejected_the_message_says_who_when_and_why(stack) -> None:  
     approval = await get(db, Approval, gate.approval_id)
     text = block_texts(msg.blocks)
     assert msg.text.startswith("🚫 Rejected")
-    assert f"*🚫 Rejected* by <@U0ALICE> on {approval.resolved_at:%a %d %b %H:%M} UTC" in text
+    assert f"*🚫 Rejected* by <@U0ALICE> on {in_berlin(approval.resolved_at)}" in text
     assert ">Wait for the Q1 pricing study" in text
     assert not any(b["type"] == "actions" for b in msg.blocks)
     assert (await get(db, Decision, gate.decision_id)).status == DecisionStatus.REJECTED

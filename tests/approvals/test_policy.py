@@ -28,6 +28,7 @@ from lumen.render.messages import click_refused
 from tests.approvals.conftest import StackOpener
 from tests.approvals.support import (
     APPROVE,
+    approve,
     FAST_RETRIES,
     demo_dict,
     eventually,
@@ -179,7 +180,7 @@ async def test_a_venture_override_names_its_own_approvers(stack) -> None:  # typ
     assert "not an approver" in note.text
     assert (await get(db, Approval, gate.approval_id)).status == ApprovalStatus.PENDING
 
-    await ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE)
+    await approve(ws, "U0ALICE", gate.channel_id, gate.ts)
     await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
     assert (await get(db, Approval, gate.approval_id)).resolved_by == "U0ALICE"
 
@@ -251,14 +252,14 @@ async def test_quorum_two_needs_two_different_approvers(open_stack: StackOpener)
         assert "0 of 2 approvals" in block_texts(gate.message(ws).blocks)
 
         before = len(notes(ws, gate.channel_id, "U0ALICE"))
-        await ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE)
+        await approve(ws, "U0ALICE", gate.channel_id, gate.ts)
         note = await next_note(ws, gate.channel_id, "U0ALICE", before)
         assert note.text == "Your approval is recorded: 1 of 2 needed."
         await ws.wait_for(lambda: "1 of 2 approvals" in block_texts(gate.message(ws).blocks), 5)
         assert any(b["type"] == "actions" for b in gate.message(ws).blocks)  # still open
 
         # The same person twice is still one approval.
-        await ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE)
+        await approve(ws, "U0ALICE", gate.channel_id, gate.ts)
         note = await next_note(ws, gate.channel_id, "U0ALICE", before + 1)
         assert note.text.endswith("1 of 2 needed.")
         approval = await get(db, Approval, gate.approval_id)
@@ -266,7 +267,7 @@ async def test_quorum_two_needs_two_different_approvers(open_stack: StackOpener)
         assert [v.user_id for v in await votes(db, gate.approval_id)] == ["U0ALICE"]
         assert (await get(db, Decision, gate.decision_id)).status == DecisionStatus.AWAITING_APPROVAL
 
-        await ws.click("U0BOB", gate.channel_id, gate.ts, APPROVE)
+        await approve(ws, "U0BOB", gate.channel_id, gate.ts)
         await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
         approval = await get(db, Approval, gate.approval_id)
         assert (approval.status, approval.resolved_by) == (ApprovalStatus.APPROVED, "U0BOB")
@@ -279,7 +280,7 @@ async def test_with_quorum_two_one_rejection_is_a_veto(open_stack: StackOpener) 
         ws, db = stack.workspace, stack.container.db
         gate = await wake_gate(stack)
         before = len(notes(ws, gate.channel_id, "U0ALICE"))
-        await ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE)
+        await approve(ws, "U0ALICE", gate.channel_id, gate.ts)
         await next_note(ws, gate.channel_id, "U0ALICE", before)
         await ws.click("U0BOB", gate.channel_id, gate.ts, "approval_reject")
         await ws.wait_for(lambda: ws.current_modal("U0BOB"), 5)
@@ -379,7 +380,7 @@ async def test_on_expiry_escalate_once_to_the_backup_approvers(open_stack: Stack
         await ws.wait_for(lambda: "then <@U0CAROL>" in block_texts(gate.message(ws).blocks), 5)
         assert (await sweep(db, directory, now=later)).escalated == []  # once
 
-        await ws.click("U0CAROL", gate.channel_id, gate.ts, APPROVE)
+        await approve(ws, "U0CAROL", gate.channel_id, gate.ts)
         await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
         approval = await get(db, Approval, gate.approval_id)
         assert (approval.status, approval.resolved_by) == (ApprovalStatus.APPROVED, "U0CAROL")

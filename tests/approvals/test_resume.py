@@ -13,6 +13,8 @@ from lumen.db.base import utcnow
 from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, Run, RunStatus
 from tests.approvals.support import (
     APPROVE,
+    approve,
+    approve_in_home,
     REJECT,
     get,
     next_note,
@@ -38,7 +40,7 @@ async def test_after_approval_the_run_continues_from_the_gate(stack) -> None:  #
     assert [s.name for s in paused] == JOURNAL[:3]
     assert await spend_rows(db, gate.run_id) == 1
 
-    await ws.click("U0BOB", gate.channel_id, gate.ts, APPROVE)
+    await approve(ws, "U0BOB", gate.channel_id, gate.ts)
     run = await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
     approval = await get(db, Approval, gate.approval_id)
     journal = await steps(db, gate.run_id)
@@ -103,7 +105,7 @@ async def test_a_click_while_the_run_is_still_pausing_is_picked_up_by_the_sweep(
                 status=RunStatus.RUNNING, lease_owner="elsewhere", lease_expires_at=utcnow() + HOUR
             )
         )
-    await ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE)
+    await approve(ws, "U0ALICE", gate.channel_id, gate.ts)
     await ws.wait_for(lambda: gate.message(ws).text.startswith("✅ Approved"), 5)
     assert (await get(db, Run, gate.run_id)).status == RunStatus.RUNNING  # not re-queued by the click
     async with db.transaction() as session:  # now the pause lands
@@ -138,15 +140,33 @@ async def test_app_home_lists_the_viewers_pending_approvals_with_working_buttons
         APPROVE: str(gate.approval_id), REJECT: str(gate.approval_id)
     }
 
-    answer = await ws.click_in_view("U0ALICE", home.id, APPROVE)
+    answer = await approve_in_home(ws, "U0ALICE", home.id)
     assert (answer.status, answer.body) == (200, "")
     await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
     approval = await get(db, Approval, gate.approval_id)
     assert (approval.status, approval.resolved_by) == (ApprovalStatus.APPROVED, "U0ALICE")
     await ws.wait_for(lambda: gate.message(ws).text.startswith("✅ Approved"), 5)  # the channel message too
 
-    await ws.open_home("U0ALICE")
-    await ws.wait_for(lambda: "Nothing is waiting for you" in block_texts(ws.home_views["U0ALICE"].definition["blocks"]), 5)
+    # Her Home tab is published again at once, without her reopening it: the approval is gone
+    # and a note says what her click did.
+    home_text = lambda: block_texts(ws.home_views["U0ALICE"].definition["blocks"])  # noqa: E731
+    await ws.wait_for(lambda: "Nothing is waiting for you" in home_text(), 5)
+    assert f"✅ You approved “{LAUNCH}”." in home_text()
+    assert not [b for b in ws.home_views["U0ALICE"].definition["blocks"] if b["type"] == "actions"]
+    assert ws.messages(ws.dm_with("U0ALICE").id) == []  # and no DM besides
+
+
+async def test_a_refused_click_in_app_home_is_answered_there(stack) -> None:  # type: ignore[no-untyped-def]
+    ws = stack.workspace
+    gate = await wake_gate(stack)
+    await ws.open_home("U0BOB")
+    home = await ws.wait_for(lambda: ws.home_views.get("U0BOB"), 5)
+    await approve(ws, "U0ALICE", gate.channel_id, gate.ts)  # alice is quicker, in the channel
+    await ws.wait_for(lambda: gate.message(ws).text.startswith("✅ Approved"), 5)
+    await ws.click_in_view("U0BOB", home.id, APPROVE)  # bob's Home still shows the old buttons
+    await ws.wait_for(lambda: "Already decided: <@U0ALICE> approved this" in block_texts(ws.home_views["U0BOB"].definition["blocks"]), 5)
+    assert ws.current_modal("U0BOB") is None  # no confirmation for a decision already taken
+    assert "Nothing is waiting for you" in block_texts(ws.home_views["U0BOB"].definition["blocks"])
 
 
 async def test_reject_from_app_home(stack) -> None:  # type: ignore[no-untyped-def]
@@ -162,6 +182,8 @@ async def test_reject_from_app_home(stack) -> None:  # type: ignore[no-untyped-d
     assert (approval.status, approval.resolved_by, approval.reason) == (
         ApprovalStatus.REJECTED, "U0BOB", "Not before the board meeting"
     )
+    await ws.wait_for(lambda: f"🚫 You rejected “{LAUNCH}”." in block_texts(ws.home_views["U0BOB"].definition["blocks"]), 5)
+    assert "Nothing is waiting for you" in block_texts(ws.home_views["U0BOB"].definition["blocks"])
 
 
 async def test_lumen_approvals_lists_them_with_working_buttons(stack) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +201,7 @@ async def test_lumen_approvals_lists_them_with_working_buttons(stack) -> None:  
     assert listing.text.startswith("1 approval")
     assert LAUNCH in block_texts(listing.blocks)
 
-    await ws.click("U0BOB", gate.channel_id, listing.ts, APPROVE)  # the button in the ephemeral list
+    await approve(ws, "U0BOB", gate.channel_id, listing.ts)  # the button in the ephemeral list
     await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
     approval = await get(db, Approval, gate.approval_id)
     assert (approval.status, approval.resolved_by) == (ApprovalStatus.APPROVED, "U0BOB")
@@ -212,6 +234,6 @@ async def test_reminders_go_to_the_thread_and_to_each_approver(stack) -> None:  
     assert (await sweep(db, directory, now=first + 24 * HOUR)).reminded == [gate.approval_id]
     stack.replica.outbox.notify()
     await ws.wait_for(lambda: len(ws.thread(gate.channel_id, gate.ts)) == 3, 5)
-    await ws.click("U0ALICE", gate.channel_id, gate.ts, APPROVE)
+    await approve(ws, "U0ALICE", gate.channel_id, gate.ts)
     await wait_run(db, gate.run_id, RunStatus.SUCCEEDED)
     assert not (await sweep(db, directory, now=first + 48 * HOUR)).anything

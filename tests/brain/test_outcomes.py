@@ -96,6 +96,11 @@ async def test_record_outcome_button_modal_and_thread_reply(stack: DevStack) -> 
     reply = await wait_for_message(ws, ACME, lambda m: m.thread_ts == message.ts and m.is_reply)
     assert "Outcome recorded by <@U0ALICE>: *success*" in reply.text
     assert "trials 1200 → 40" in reply.text and "Cheap trials." in reply.text
+    # The card itself changes in place: how it turned out, and the button now offers a correction.
+    card = await ws.wait_for(lambda: (m := ws.find_message(message.channel, message.ts)) and "Outcome:" in texts(m) and m, 5)
+    assert "📈 Outcome: ✅ *success* · trials 1200 → 40 · reported by <@U0ALICE>" in texts(card)
+    assert "Correct outcome" in texts(card) and "Record outcome" not in texts(card)
+    assert card.edited and len([m for m in ws.messages(ACME) if m.ts == message.ts]) == 1
 
     # The button again: the modal warns about the existing outcome; saving supersedes it, both kept.
     await ws.click("U0BOB", ACME, message.ts, RECORD_ACTION)
@@ -108,6 +113,10 @@ async def test_record_outcome_button_modal_and_thread_reply(stack: DevStack) -> 
     assert newer.verdict == Verdict.FAILURE and newer.supersedes_id == outcome.id
     reply = await wait_for_message(ws, ACME, lambda m: m.thread_ts == message.ts and "failure" in m.text)
     assert f"Supersedes outcome #{outcome.id}, which is kept" in reply.text
+    # The card shows the latest outcome only, once.
+    await ws.wait_for(lambda: "*failure*" in texts(ws.find_message(message.channel, message.ts)), 5)
+    card = texts(ws.find_message(message.channel, message.ts))
+    assert card.count("📈 Outcome:") == 1 and "*success*" not in card
 
 
 async def test_outcome_slash_command(stack: DevStack) -> None:

@@ -13,6 +13,7 @@ from lumen.db.models import Decision, DecisionStatus, PlatformInsight, Run, Step
 from lumen.devmode import DevStack
 from lumen.domain.brain import iso_week
 from lumen.render.approvals import APPROVE_ACTION
+from tests.approvals.support import approve
 from tests.brain.conftest import START, action_ids, texts, venture_id, wait_for_message, wait_for_run
 from tests.brain.history import category_of, kind_of, week_end, write_history
 from tests.slack.support import answer_to, checked_blocks
@@ -95,7 +96,7 @@ async def test_insight_across_ventures_reaches_the_next_decision(stack: DevStack
     assert f"Across ventures: {insight['text']}" in decision.rationale
 
     # Alice approves the pricing change; the executed decision's post names the insight it follows.
-    await ws.click("U0ALICE", BRIGHTBOX, approval.ts, APPROVE_ACTION)
+    await approve(ws, "U0ALICE", BRIGHTBOX, approval.ts)
     executed = await wait_for_message(
         ws, BRIGHTBOX, lambda m: "Follows platform insight" in texts(m) and "Record outcome" in texts(m)
     )

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -216,7 +217,8 @@ async def test_lumen_brain_show_and_diff(cli_container: Container, tmp_path: Pat
     for result in (latest, first, diff):
         assert result.code == 0, result.err
     lines = latest.out.splitlines()
-    assert lines[0] == f"Acme Analytics · brain v2 (latest v2) · built {week_end(START, 2):%Y-%m-%d %H:%M} UTC"
+    built = week_end(START, 2).astimezone(ZoneInfo(container.config.workspace.timezone))  # the workspace's zone
+    assert lines[0] == f"Acme Analytics · brain v2 (latest v2) · built {built:%Y-%m-%d %H:%M} {built.tzname()}"
     assert lines[1] == v2.summary
     for title in ("🧭 Principles", "✅ What worked", "❌ What failed", "🎲 Open bets", "❓ Questions"):
         assert title in lines

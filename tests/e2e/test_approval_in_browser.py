@@ -1,5 +1,5 @@
 """A gated decision handled in the dev workspace's page, as people would: a non-approver is
-turned away, an approver rejects with a reason, the message changes in place, and the agent's
+turned away before any confirmation, an approver rejects with a reason, the message changes in place, and the agent's
 next wake-up reads why."""
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ async def test_reject_an_approval_in_the_browser(e2e_stack: DevStack, page: Any)
     ts = await card.get_attribute("data-ts")
     card = page.locator(f'[data-testid="message"][data-ts="{ts}"]')  # this message, whatever it says later
 
-    # (2) dan is not an approver: Approve, confirm, and he is told so (only he sees it).
+    # (2) dan is not an approver: he clicks Approve… and is told so at once (only he sees it),
+    # without first being asked to confirm an approval he cannot give.
     await page.get_by_test_id("user-switcher").select_option("U0DAN")
     await card.get_by_test_id("button-approval_approve").click()
-    await expect(page.get_by_test_id("confirm-dialog")).to_be_visible()
-    await expect(page.get_by_test_id("confirm-dialog")).to_contain_text("Approve this decision?")
-    await page.get_by_test_id("confirm-confirm").click()
     refusal = page.get_by_test_id("message").filter(has_text="You are not an approver")
     await expect(refusal).to_have_count(1)
+    await expect(page.get_by_test_id("confirm-dialog")).to_be_hidden()
+    await expect(page.get_by_test_id("modal")).to_be_hidden()
     await expect(refusal.get_by_test_id("ephemeral-label")).to_be_visible()
     async with db.sessions() as session:
         approval = await session.scalar(select(Approval))

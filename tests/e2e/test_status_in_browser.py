@@ -25,7 +25,9 @@ async def test_status(e2e_stack: DevStack, page: Any) -> None:
     await expect(answer).to_have_count(1)
     await expect(answer.locator(".blk-header")).to_have_text("Lumen status")
     await expect(answer).to_contain_text("Acme Analytics")
-    await expect(answer).to_contain_text("Brightbox Studio")
+    # Asked in #venture-acme, it is about acme (`/lumen status all` for every venture).
+    await expect(answer).not_to_contain_text("Brightbox Studio")
+    await expect(answer).to_contain_text("/lumen status all")
     await expect(answer).to_contain_text("Spend this month")
     await expect(answer.get_by_test_id("ephemeral-label")).to_have_text("Only visible to you")
 

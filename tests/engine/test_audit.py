@@ -125,12 +125,33 @@ async def test_replay_with_another_model_records_it_and_diff_shows_what_changed(
     assert re.search(r"· \d+ ms · \$\d+\.\d{6}", llm_line), llm_line
     assert '"prompt_tokens":' in shown and '"latency_ms":' in shown
 
-    listed = (await lumen(container, config_file, "runs", "list")).output.splitlines()
+    header, *listed = (await lumen(container, config_file, "runs", "list")).output.splitlines()
+    assert header.split()[:3] == ["RUN", "CREATED", "(Europe/Berlin)"] and "STATUS" in header
     assert [int(line.split()[0].lstrip("#")) for line in listed] == [replay_id, original]
+    assert f"replay of #{original}" in listed[0]
     assert "acme/ceo" in listed[0] and "replay" in listed[0] and "succeeded" in listed[0]
     assert "manual" in listed[1] and "awaiting_approval" in listed[1]
     only_failed = (await lumen(container, config_file, "runs", "list", "--status", "failed")).output
     assert only_failed.strip() == "no runs yet"
+
+
+async def test_a_failed_replay_exits_non_zero_and_is_not_the_agents_last_failure(
+    container: Container, config_file: Path, original: int, stub: OpenAIStub, stub_settings: Settings
+) -> None:
+    """Scripts see the failure in the exit code; /lumen status still shows the agent's own last run."""
+    from lumen.ventures.status import venture_status
+
+    stub.set_default(HALF_VALID)
+    result = await lumen_cli(container, config_file, "runs", "replay", str(original), "--model", STUB_MODEL)
+
+    assert result.exit_code == 1, result.output
+    replay = await get_run(container.db, _new_run_id(result.output))
+    assert replay.status == RunStatus.FAILED and replay.trigger == RunTrigger.REPLAY
+    assert "ended failed" in result.output  # CliRunner mixes stderr in
+    async with container.db.sessions() as session:
+        report = await venture_status(session, venture_ref="acme")
+    ceo = next(a for a in report.ventures[0].agents if a.role == "ceo")
+    assert ceo.last_run_status == "awaiting_approval"  # the original's, not the replay's failure
 
 
 async def test_show_prints_a_failed_runs_reason(

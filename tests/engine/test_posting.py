@@ -88,6 +88,18 @@ async def test_wake_ups_post_each_decision_with_its_story_and_the_trail_in_a_thr
         for step in ("context", "propose_decisions", "decision:0", "finished", "brain v2", "lumen-offline/playbook"):
             assert step in trail, (step, trail)
         assert f"lumen runs show {decisions[0].run_id}" in trail
+        # The trail reads as words to its end: the last step is no JSON blob.
+        assert "succeeded · 1 decision · " in trail and "{" not in trail and '"status"' not in trail
+
+        # Every click is answered, only for the clicker, with a link that opens the thread ...
+        link = f"{decisions[0].permalink}?thread_ts={card.ts}&cid={card.channel}"
+        pointer = f"🧾 The trail of run #{decisions[0].run_id} is in this decision's thread: <{link}|open the thread>."
+        assert [n.text for n in await ws.wait_for(lambda: ws.ephemeral_messages(card.channel, "U0BOB"), 5)] == [pointer]
+        # ... and the trail is posted once per decision: later clicks, by anyone, point to it.
+        await ws.click("U0CAROL", "venture-acme", card.ts, TRAIL_ACTION)
+        await ws.click("U0BOB", "venture-acme", card.ts, TRAIL_ACTION)
+        await ws.wait_for(lambda: ws.ephemeral_messages(card.channel, "U0CAROL") and len(ws.ephemeral_messages(card.channel, "U0BOB")) == 2, 5)
+        assert [n.text for n in ws.ephemeral_messages(card.channel, "U0CAROL")] == [pointer]
         await asyncio.sleep(0.5)
         assert len([m for m in ws.thread(card.channel, card.ts) if m.is_reply]) == 1
 

@@ -12,6 +12,7 @@ import pytest
 
 from lumen.render.approvals import (
     APPROVE_ACTION,
+    APPROVE_MODAL,
     REASON_BLOCK,
     REASON_INPUT,
     REJECT_ACTION,
@@ -20,6 +21,7 @@ from lumen.render.approvals import (
     Evidence,
     approval_blocks,
     approval_text,
+    approve_modal,
     pending_list_blocks,
     reject_modal,
     resolved_blocks,
@@ -73,11 +75,25 @@ def test_approve_and_reject_buttons_carry_the_approval_id() -> None:
     assert "confirm" not in buttons[REJECT_ACTION]  # Reject asks for a reason in a modal instead
 
 
-def test_approve_asks_for_confirmation_naming_the_decision() -> None:
-    confirm = _buttons(approval_blocks(approval_card(title=HOSTILE)))[APPROVE_ACTION]["confirm"]
-    assert confirm["title"]["text"] == "Approve this decision?"
-    assert confirm["text"]["text"] == f"*{HOSTILE_ESCAPED}* will be executed."
-    assert confirm["confirm"]["text"] == "Approve" and confirm["deny"]["text"] == "Cancel"
+def test_approve_asks_for_confirmation_in_a_modal_naming_the_decision() -> None:
+    """No `confirm` on the button: Slack would show it to non-approvers too, before Lumen can
+    refuse them. The approver's confirmation is a modal, opened once Lumen knows who clicked."""
+    card = approval_card(title=HOSTILE)
+    assert "confirm" not in _buttons(approval_blocks(card))[APPROVE_ACTION]
+    modal = valid_view(approve_modal(card))
+    assert modal["callback_id"] == APPROVE_MODAL
+    assert modal["title"]["text"] == "Approve decision"
+    assert modal["submit"]["text"] == "Approve" and modal["close"]["text"] == "Cancel"
+    assert f"*{HOSTILE_ESCAPED}* will be executed." in texts(modal["blocks"])
+    assert "expires Tue 03 Mar 17:30 UTC" in texts(modal["blocks"])
+
+
+def test_times_are_in_the_workspace_zone_and_say_which() -> None:
+    card = approval_card(tz="Europe/Berlin")
+    assert "expires Tue 03 Mar 18:30 CET" in texts(approval_blocks(card))
+    resolved = replace(card, status="approved", resolved_by="U0BOB", resolved_at=RESOLVED_AT)
+    assert "by <@U0BOB> on Mon 02 Mar 15:05 CET" in texts(resolved_blocks(resolved))
+    assert "expires Tue 03 Mar 18:30 CET" in texts(pending_list_blocks([card], heading="Waiting"))
 
 
 def test_quorum_and_escalation_name_every_approver() -> None:

@@ -34,7 +34,7 @@ def test_one_venture_shows_stage_approvals_spend_and_agents() -> None:
         "🟢 *ceo* · strong · last 3h ago (Mon 02 Mar 04:00) ✅ · next in 6d (Mon 09 Mar 05:00)\n"
         "⏸️ *cmo* · strong · last 3h ago (Mon 02 Mar 04:00) ✅ · next paused"
     )
-    assert blocks[-1]["elements"][0]["text"] == "As of 2026-03-02 12:00 UTC · times in America/New_York"
+    assert blocks[-1]["elements"][0]["text"] == "As of 2026-03-02 07:00 EST · times in America/New_York"
     assert status_text(report(venture_status())) == "Lumen status: Acme Analytics (growth, 2 approvals)"
 
 
@@ -68,6 +68,7 @@ def test_a_hundred_ventures_show_what_fits_and_count_the_rest() -> None:
     assert status_text(report(*ventures)).count("approvals)") == 100  # the fallback names them all
 
 
-def test_as_of_is_printed_in_utc() -> None:
-    late = replace(report(venture_status()), as_of=datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc))
-    assert status_blocks(late)[-1]["elements"][0]["text"].startswith("As of 2026-12-31 23:59 UTC")
+def test_as_of_is_printed_in_the_workspace_zone_like_every_other_time() -> None:
+    """One zone a screen (issue 16): "as of" was UTC while the agents' times were local."""
+    late = replace(report(venture_status(), tz="America/New_York"), as_of=datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc))
+    assert status_blocks(late)[-1]["elements"][0]["text"].startswith("As of 2026-12-31 18:59 EST")

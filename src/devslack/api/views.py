@@ -32,8 +32,9 @@ def exchange_trigger(req: Request) -> str:
 @method("views.open")
 async def views_open(req: Request) -> dict:
     definition = view_definition(req)
+    style = req.ws.triggers.source_style(req.get("trigger_id"))
     user_id = exchange_trigger(req)
-    return {"view": req.ws.open_modal(user_id, definition).to_slack()}
+    return {"view": req.ws.open_modal(user_id, definition, opened_from_style=style).to_slack()}
 
 
 @method("views.push")

@@ -11,6 +11,7 @@
     view: null,        // {kind: "channel", id} | {kind: "home"}
     thread: null,      // {channel, ts}
     modal: null,       // currently shown modal view (Slack JSON)
+    stickBottom: true, // scroll the message list to its end on the next refresh
     seq: { main: 0, thread: 0, modal: 0 },
   };
 
@@ -35,6 +36,7 @@
     S.channels = Object.fromEntries(data.channels.map((c) => [c.id, c]));
     S.usergroups = Object.fromEntries(data.usergroups.map((g) => [g.id, g]));
     document.querySelector('[data-testid="team-name"]').textContent = data.team.name;
+    $("workspace-timezone").textContent = `Times in ${data.team.timezone}`;
     renderUserSwitcher();
     renderSidebar();
   }
@@ -76,6 +78,7 @@
   // ---- main pane ---------------------------------------------------------------------------
   function openChannel(id) {
     S.view = { kind: "channel", id };
+    S.stickBottom = true;
     history.replaceState(null, "", "#" + id);
     const c = S.channels[id];
     $("channel-title").textContent = c.is_im ? `${S.bot.name} (app)` : `${c.is_private ? "🔒" : "#"} ${c.name}`;
@@ -115,14 +118,31 @@
     if (seq !== S.seq.main) return;
     const box = $("messages");
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+    const top = box.scrollTop;
     box.replaceChildren(...(data.messages.length ? data.messages.map((m) => renderMessage(m, false)) : [el("div", { class: "empty", text: "No messages yet." })]));
-    if (atBottom || seq <= 2) box.scrollTop = box.scrollHeight;
+    // Follow new messages while the reader is at the end; otherwise keep their place.
+    box.scrollTop = (atBottom || S.stickBottom) ? box.scrollHeight : top;
+    S.stickBottom = false;
   }
 
   // ---- messages ------------------------------------------------------------------------------
   function initials(name) { return (name || "?").slice(0, 1).toUpperCase(); }
   function colorOf(id) { let h = 0; for (const ch of id || "") h = (h * 31 + ch.charCodeAt(0)) % 360; return `hsl(${h} 45% 45%)`; }
-  function timeOf(ts) { return new Date(parseFloat(ts) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+  // Every time on the page is shown in the workspace's one time zone (labelled in the sidebar),
+  // like the times the app writes, so nothing on a screen mixes zones.
+  function inZone(date, opts) {
+    try { return date.toLocaleString("en-GB", { timeZone: S.team.timezone, ...opts }); }
+    catch (e) { return date.toLocaleString("en-GB", { timeZone: "UTC", ...opts }); }
+  }
+  function timeOf(ts) {
+    const at = new Date(parseFloat(ts) * 1000);
+    const day = (d) => inZone(d, { year: "numeric", month: "2-digit", day: "2-digit" });
+    const clock = inZone(at, { hour: "2-digit", minute: "2-digit", hour12: false });
+    return day(at) === day(new Date()) ? clock : `${inZone(at, { weekday: "short", day: "2-digit", month: "short" })} ${clock}`;
+  }
+  function fullTimeOf(ts) {
+    return `${inZone(new Date(parseFloat(ts) * 1000), { dateStyle: "full", timeStyle: "medium" })} (${S.team.timezone})`;
+  }
 
   function renderMessage(m, inThread) {
     const isBot = Boolean(m.bot_id);
@@ -145,7 +165,7 @@
     const meta = el("div", { class: "msg-meta" },
       el("span", { class: "msg-author", text: author }),
       isBot ? el("span", { class: "badge", text: "APP" }) : null,
-      el("span", { class: "msg-time", text: timeOf(m.ts), title: m.ts }),
+      el("span", { class: "msg-time", "data-testid": "message-time", text: timeOf(m.ts), title: fullTimeOf(m.ts) }),
       m.edited ? el("span", { class: "msg-edited", text: "(edited)" }) : null);
     const footer = [];
     if (m.ephemeral) footer.push(el("div", { class: "ephemeral-label", "data-testid": "ephemeral-label", text: "Only visible to you" }));
@@ -194,6 +214,7 @@
   // ---- threads -----------------------------------------------------------------------------
   function openThread(channel, ts) {
     S.thread = { channel, ts };
+    if (S.view && S.view.kind === "channel" && S.view.id === channel) history.replaceState(null, "", `#${channel}/${ts}`);
     $("thread").hidden = false;
     const c = S.channels[channel];
     $("thread-channel").textContent = c ? (c.is_im ? S.bot.name : "#" + c.name) : "";
@@ -220,7 +241,23 @@
         onclick: () => post("/ui/api/compose", { user: S.user, channel: S.thread.channel, text: p.message, thread_ts: S.thread.ts }) }, p.title)));
   }
 
-  function closeThread() { S.thread = null; $("thread").hidden = true; }
+  function closeThread() {
+    S.thread = null; $("thread").hidden = true;
+    if (S.view && S.view.kind === "channel") history.replaceState(null, "", "#" + S.view.id);
+  }
+
+  // Links to this workspace's own messages (permalinks) open here, on the thread when the
+  // link names one, as Slack opens its permalinks in the client instead of a new tab.
+  function followPermalink(href) {
+    let url;
+    try { url = new URL(href, location.href); } catch (e) { return false; }
+    const m = url.origin === location.origin && url.pathname.match(/^\/archives\/([A-Z0-9]+)\/p(\d+)$/);
+    if (!m || !S.channels[m[1]]) return false;
+    openChannel(m[1]);
+    const threadTs = url.searchParams.get("thread_ts");
+    if (threadTs) openThread(m[1], threadTs);
+    return true;
+  }
 
   // ---- modal ---------------------------------------------------------------------------------
   async function refreshModal() {
@@ -233,6 +270,8 @@
     S.modal = view;
     $("modal-title").textContent = plain(view.title);
     $("modal-submit").textContent = plain(view.submit) || "Submit";
+    // A modal opened from a danger button (Reject…) confirms a destructive action: no green "go".
+    $("modal-submit").className = "btn " + (view.opened_from_style === "danger" ? "danger-fill" : "primary");
     $("modal-submit").hidden = !view.submit;
     $("modal-close").textContent = plain(view.close) || "Cancel";
     const errors = view.errors || {};
@@ -251,6 +290,7 @@
       const t = target();
       if (!text || !t) return;
       input.value = "";
+      if (!t.thread_ts) S.stickBottom = true;  // what you send, and its answer, come into view
       await post("/ui/api/compose", { user: S.user, channel: t.channel, text, thread_ts: t.thread_ts });
     };
     form.addEventListener("submit", (ev) => { ev.preventDefault(); send(); });
@@ -279,6 +319,11 @@
   // ---- wiring --------------------------------------------------------------------------------
   async function main() {
     await loadBootstrap();
+    await post("/ui/api/client/start", { user: S.user });
+    document.addEventListener("click", (ev) => {
+      const a = ev.target.closest && ev.target.closest("a[href]");
+      if (a && followPermalink(a.href)) ev.preventDefault();
+    });
     $("user-switcher").addEventListener("change", (ev) => {
       S.user = ev.target.value; localStorage.setItem("devslack.user", S.user);
       closeThread(); renderSidebar();
@@ -301,9 +346,9 @@
       if (r.ok) openThread(r.channel, r.thread_ts);
     };
     connectLive();
-    const hash = location.hash.slice(1);
+    const [hash, hashThread] = location.hash.slice(1).split("/");
     if (hash === "home") openHome();
-    else if (S.channels[hash]) openChannel(hash);
+    else if (S.channels[hash]) { openChannel(hash); if (hashThread) openThread(hash, hashThread); }
     else {
       const general = Object.values(S.channels).find((c) => c.name === "general" && !c.is_im) || Object.values(S.channels).find((c) => !c.is_im);
       if (general) openChannel(general.id); else if (myDm()) openChannel(myDm().id);

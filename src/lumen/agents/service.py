@@ -102,6 +102,7 @@ class DecisionInput:
     insight_version: int | None
     model: str
     cost_usd: Decimal
+    timezone: str = "UTC"  # the workspace's, in which an approval shows its times
 
 
 async def record_decision(
@@ -136,7 +137,7 @@ async def record_decision(
     session.add(decision)
     await session.flush()
     if gate is not None:
-        await approvals.open_gate(session, decision, venture, gate, now)
+        await approvals.open_gate(session, decision, venture, gate, now, tz=item.timezone)
     else:
         await _queue_post(session, venture, agent, decision, item.model, item.cost_usd)
     return decision

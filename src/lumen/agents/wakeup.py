@@ -86,6 +86,7 @@ class _WakeUp:
                 insight_version=context.insight_version,
                 model=proposal.model,
                 cost_usd=proposal.cost_usd,
+                timezone=self.handler.config.workspace.timezone,
             )
 
             async def record(session: AsyncSession, output: DecisionStep, item=item, gate=gate) -> None:

@@ -53,6 +53,7 @@ class ClickResult:
     tally: Tally | None = None
     channel_id: str | None = None
     message_ts: str | None = None
+    tz: str = "UTC"
 
     @property
     def changed(self) -> bool:
@@ -70,11 +71,17 @@ def _result(kind: ClickKind, approval: Approval, tally: Tally | None = None) -> 
         tally=tally,
         channel_id=approval.channel_id,
         message_ts=approval.message_ts,
+        tz=display_zone(approval),
     )
 
 
 def post_key(approval_id: int) -> str:
     return f"approval:{approval_id}:post"
+
+
+def display_zone(approval: Approval) -> str:
+    """The workspace's time zone, frozen with the approval's rule when it opened."""
+    return str(approval.approvers.get("timezone") or "UTC")
 
 
 # --- the message ------------------------------------------------------------------------
@@ -104,6 +111,7 @@ async def approval_card(session: AsyncSession, approval: Approval) -> ApprovalCa
         resolved_at=approval.resolved_at,
         reason=approval.reason,
         votes_for=await repository.votes_for(session, approval.id),
+        tz=display_zone(approval),
         evidence=tuple(
             Evidence(d.id, d.title, d.status.value, verdict, d.permalink)
             for d, verdict in await repository.evidence(session, decision)
@@ -137,15 +145,18 @@ async def on_post_delivered(session: AsyncSession, sent: Sent) -> None:
 # --- opening a gate -------------------------------------------------------------------------
 
 
-async def open_gate(session: AsyncSession, decision: Decision, venture: Venture, rule: EffectiveRule, now: datetime) -> Approval:
-    """The approval for a gated decision, and its message, in the decision's transaction."""
+async def open_gate(
+    session: AsyncSession, decision: Decision, venture: Venture, rule: EffectiveRule, now: datetime, *, tz: str = "UTC"
+) -> Approval:
+    """The approval for a gated decision, and its message, in the decision's transaction.
+    `tz` is the workspace's time zone, in which the approval will show its times."""
     approval = Approval(
         decision_id=decision.id,
         run_id=decision.run_id,
         venture_id=venture.id,
         status=ApprovalStatus.PENDING,
         policy_version=await repository.latest_policy_version(session),
-        approvers=rule.frozen(),
+        approvers=rule.frozen() | {"timezone": tz},
         quorum=rule.quorum,
         expires_at=now + timedelta(hours=rule.expiry_hours),
         next_reminder_at=now + timedelta(hours=rule.reminder_hours),
@@ -231,7 +242,7 @@ async def tell_clicker(session: AsyncSession, result: ClickResult, user_id: str,
             raise Invariant("a vote without its tally")
         text = messages.vote_recorded(result.tally.approvals, result.tally.quorum)
     else:
-        text = messages.click_refused(result.kind, result.status, result.resolved_by, result.resolved_at)
+        text = messages.click_refused(result.kind, result.status, result.resolved_by, result.resolved_at, result.tz)
     key = f"approval:{result.approval_id}:note:{user_id}:{stamp}"
     if channel_id:
         payload = {"channel": channel_id, "user": user_id, "text": text}
@@ -319,7 +330,7 @@ async def remind(session: AsyncSession, directory: Directory, approval_id: int, 
     await outbox.enqueue(
         session,
         "chat.postMessage",
-        {"thread_of": post_key(approval.id), "text": messages.reminder(sorted(people), approval.expires_at)},
+        {"thread_of": post_key(approval.id), "text": messages.reminder(sorted(people), approval.expires_at, display_zone(approval))},
         dedupe_key=f"approval:{approval.id}:remind:{stamp}",
     )
     for user in sorted(people):

@@ -35,5 +35,7 @@ async def run_with_steps(session: AsyncSession, run_id: int) -> tuple[Run, list[
     return run, steps
 
 
-async def run_of_decision(session: AsyncSession, decision_id: int) -> int | None:
-    return await session.scalar(select(Decision.run_id).where(Decision.id == decision_id))
+async def run_of_decision(session: AsyncSession, decision_id: int) -> tuple[int, str | None] | None:
+    """The decision's run, and the permalink of its message (once posted)."""
+    row = (await session.execute(select(Decision.run_id, Decision.permalink).where(Decision.id == decision_id))).first()
+    return (row[0], row[1]) if row else None

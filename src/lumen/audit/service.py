@@ -11,19 +11,35 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.audit import repository
-from lumen.db.models import Run, RunStatus, RunTrigger, Step
+from lumen.db.models import Run, RunKind, RunStatus, RunTrigger, Step
 from lumen.engine import runs
 from lumen.errors import LumenError, NotFound
 from lumen.render.decisions import TrailStep
+from lumen.render.tables import table
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run: Run
+    subject: str  # what the run was about: "acme/ceo", "acme · brain synthesis", "platform synthesis"
+
+
+def run_subject(run: Run, slug: str | None, role: str | None) -> str:
+    if run.kind == RunKind.PLATFORM_SYNTHESIS:
+        return "platform synthesis"
+    if run.kind == RunKind.SYNTHESIS:
+        return f"{slug or '?'} · brain synthesis"
+    return f"{slug or '?'}/{role or '?'}"
 
 
 async def list_runs(
     session: AsyncSession, *, venture: str | None = None, status: str | None = None, limit: int = 20
-) -> Sequence[tuple[Run, str]]:
+) -> Sequence[RunRow]:
     wanted = None
     if status:
         try:
@@ -31,15 +47,28 @@ async def list_runs(
         except ValueError:
             raise LumenError(f"unknown status {status!r}; one of: {', '.join(s.value for s in RunStatus)}") from None
     rows = await repository.runs(session, venture=venture, status=wanted, limit=limit)
-    return [(run, f"{slug or '-'}/{role or '-'}") for run, slug, role in rows]
+    return [RunRow(run, run_subject(run, slug, role)) for run, slug, role in rows]
 
 
-def format_run_line(run: Run, who: str) -> str:
-    when = run.created_at.strftime("%Y-%m-%d %H:%M")
-    return (
-        f"#{run.id:<5} {when}  {who:<20} {run.trigger.value:<9} {run.status.value:<18} "
-        f"${run.cost_usd:.4f}  {(run.error or '')[:60]}"
-    )
+def runs_table(rows: Sequence[RunRow], tz: str) -> str:
+    """`lumen runs list`: one line a run, under a header, times in the workspace's zone."""
+    zone = ZoneInfo(tz)
+    lines = []
+    for row in rows:
+        run = row.run
+        trigger = f"replay of #{run.replay_of_run_id}" if run.replay_of_run_id else run.trigger.value
+        lines.append(
+            (
+                f"#{run.id}",
+                f"{run.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                row.subject,
+                trigger,
+                run.status.value,
+                f"${run.cost_usd:.4f}",
+                (run.error or "")[:60],
+            )
+        )
+    return table(("RUN", f"CREATED ({tz})", "WHAT", "TRIGGER", "STATUS", "COST", "ERROR"), lines)
 
 
 async def _load(session: AsyncSession, run_id: int) -> tuple[Run, list[Step]]:
@@ -144,6 +173,7 @@ class Trail:
     run_id: int
     status: str
     steps: list[TrailStep]
+    permalink: str | None = None  # the decision's message, where the trail is posted in thread
 
 
 def summarize(step: Step) -> str:
@@ -163,17 +193,28 @@ def summarize(step: Step) -> str:
         decision = out.get("decision", {})
         gate = "needs approval" if out.get("gated") else "no gate"
         return f"{decision.get('title', '')} [{decision.get('category', '')}] · {gate}"
-    return json.dumps(out, default=str)[:300]
+    if step.name.startswith("gate:"):
+        by = f" by <@{out['resolved_by']}>" if out.get("resolved_by") else ""
+        reason = f": {out['reason']}" if out.get("reason") else ""
+        return f"{out.get('status', '?')}{by}{reason}"
+    if step.name == "finished":
+        count = int(out.get("decisions") or 0)
+        told = f" · {out['summary']}" if out.get("summary") else ""
+        return f"{out.get('status', '?')} · {count} decision{'' if count == 1 else 's'}{told}"
+    # Any other step: its plain fields, read as words (people skim a trail; `lumen runs show`
+    # has the raw output).
+    return " · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in out.items() if isinstance(v, (str, int, float, bool)))
 
 
 async def decision_trail(session: AsyncSession, decision_id: int) -> Trail | None:
-    run_id = await repository.run_of_decision(session, decision_id)
+    run_id, permalink = await repository.run_of_decision(session, decision_id) or (None, None)
     found = await repository.run_with_steps(session, run_id) if run_id is not None else None
     if found is None:
         return None
     run, steps = found
     return Trail(
         run_id=run.id,
+        permalink=permalink,
         status=run.status.value,
         steps=[
             TrailStep(

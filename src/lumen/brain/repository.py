@@ -16,6 +16,7 @@ from lumen.db.models import (
     BrainVersion,
     Decision,
     Outcome,
+    OutboxMessage,
     PlatformInsight,
     Run,
     RunKind,
@@ -184,3 +185,8 @@ async def score_rows(session: AsyncSession, venture_id: int) -> tuple[list[Any],
 
 async def record_chart(session: AsyncSession, brain_version_id: int, file_id: str) -> None:
     await session.execute(update(BrainVersion).where(BrainVersion.id == brain_version_id).values(chart_file_id=file_id))
+
+
+async def posted_payload(session: AsyncSession, dedupe_key: str) -> dict[str, Any] | None:
+    """What a message was posted with (its outbox row's payload), to change it in place later."""
+    return await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.dedupe_key == dedupe_key))

@@ -35,7 +35,7 @@ from lumen.engine.outbox import Sent
 from lumen.engine.scheduler import Schedule
 from lumen.errors import LumenError, NotFound
 from lumen.render.brain import BrainView
-from lumen.render.outcomes import outcome_recorded_text
+from lumen.render.outcomes import outcome_line, outcome_recorded_text, with_outcome
 from lumen.ventures.service import find_venture
 
 VERDICTS = ("success", "failure", "mixed", "unknown")
@@ -60,7 +60,7 @@ def sections_of(brain: BrainVersion | None) -> dict[str, list[dict[str, Any]]]:
     return {name: list(getattr(brain, name) or []) for name in SECTIONS}
 
 
-async def brain_view(session: AsyncSession, venture_ref: str, version: int | None = None) -> BrainView:
+async def brain_view(session: AsyncSession, venture_ref: str, version: int | None = None, *, tz: str = "UTC") -> BrainView:
     venture = await find_venture(session, venture_ref)
     latest = await repository.latest_brain_version(session, venture.id)
     if latest is None:
@@ -79,6 +79,7 @@ async def brain_view(session: AsyncSession, venture_ref: str, version: int | Non
         sections=sections_of(brain),
         summary=brain.summary,
         latest_version=latest,
+        tz=tz,
     )
 
 
@@ -197,6 +198,20 @@ async def record_outcome(session: AsyncSession, report: OutcomeReport, *, source
             },
             dedupe_key=f"outcome:{outcome.id}:thread",
         )
+        # The card itself says how it turned out, for everyone scrolling the channel.
+        posted = await repository.posted_payload(session, f"decision:{decision.id}:post")
+        if posted and posted.get("blocks"):
+            line = outcome_line(report.verdict, report.reported_by, report.metric, report.before, report.after)
+            await outbox.enqueue(
+                session,
+                "chat.update",
+                {
+                    "update_of": f"decision:{decision.id}:post",
+                    "text": posted.get("text", ""),
+                    "blocks": with_outcome(posted["blocks"], decision.id, line),
+                },
+                dedupe_key=f"outcome:{outcome.id}:card",
+            )
     return Recorded(outcome_id=outcome.id, decision_id=decision.id, superseded=existing.id if existing else None)
 
 

@@ -11,12 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from lumen.render.common import context, divider, escape, header, section, usd
+from lumen.render.common import clock, context, divider, escape, header, section, usd
 from lumen.render.limits import Block, check_blocks, clip
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
 REJECT_MODAL = "approval_reject_modal"
+APPROVE_MODAL = "approval_approve_modal"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
 
@@ -61,6 +62,7 @@ class ApprovalCard:
     reason: str | None = None
     votes_for: int = 0
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+    tz: str = "UTC"  # the workspace's zone: every time on the card is shown in it
 
 
 def _who(approvers: dict[str, Any], *, backup: bool = False) -> str:
@@ -107,25 +109,22 @@ def approval_blocks(card: ApprovalCard) -> list[Block]:
         header(f"✋ Approval needed · {card.venture_name}"),
         *_summary(card),
         context(
-            f"Approvers: {who}{quorum} · expires {card.expires_at:%a %d %b %H:%M} UTC"
+            f"Approvers: {who}{quorum} · expires {clock(card.expires_at, card.tz)}"
             f" · decision #{card.decision_id} · run #{card.run_id}"
         ),
         {
             "type": "actions",
             "block_id": f"approval:{card.approval_id}",
             "elements": [
+                # No `confirm` here: Slack would ask everyone, approver or not, before Lumen can
+                # tell. An approver's click opens `approve_modal`, the confirmation; anyone else
+                # is told at once that they are not an approver.
                 {
                     "type": "button",
                     "action_id": APPROVE_ACTION,
                     "style": "primary",
-                    "text": {"type": "plain_text", "text": "Approve"},
+                    "text": {"type": "plain_text", "text": "Approve…"},
                     "value": value,
-                    "confirm": {
-                        "title": {"type": "plain_text", "text": "Approve this decision?"},
-                        "text": {"type": "mrkdwn", "text": clip(f"*{escape(card.title)}* will be executed.", 300)},
-                        "confirm": {"type": "plain_text", "text": "Approve"},
-                        "deny": {"type": "plain_text", "text": "Cancel"},
-                    },
                 },
                 {
                     "type": "button",
@@ -144,7 +143,7 @@ def resolved_blocks(card: ApprovalCard) -> list[Block]:
     """The same message after resolution: who, when, why; no buttons."""
     label = RESOLVED_LABEL.get(card.status, card.status)
     by = f" by <@{card.resolved_by}>" if card.resolved_by else ""
-    when = f" on {card.resolved_at:%a %d %b %H:%M} UTC" if card.resolved_at else ""
+    when = f" on {clock(card.resolved_at, card.tz)}" if card.resolved_at else ""
     lines = f"*{label}*{by}{when}"
     if card.reason:
         lines += f"\n>{escape(clip(card.reason, 2000))}"
@@ -164,6 +163,28 @@ def approval_text(card: ApprovalCard) -> str:
 
 def resolved_text(card: ApprovalCard) -> str:
     return f"{RESOLVED_LABEL.get(card.status, card.status)}: {card.title}"
+
+
+def approve_modal(card: ApprovalCard) -> dict[str, Any]:
+    """The confirmation an approver sees after clicking Approve (the listener sets private_metadata)."""
+    return {
+        "type": "modal",
+        "callback_id": APPROVE_MODAL,
+        "private_metadata": str(card.approval_id),
+        "title": {"type": "plain_text", "text": "Approve decision"},
+        "submit": {"type": "plain_text", "text": "Approve"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": check_blocks(
+            [
+                section(f"*{escape(card.title)}* will be executed.\n{escape(clip(card.rationale, 500))}"),
+                context(
+                    f"{escape(card.venture_name)} · `{escape(card.category)}` · {usd(card.amount_usd)}"
+                    f" · decision #{card.decision_id} · expires {clock(card.expires_at, card.tz)}"
+                ),
+            ],
+            modal=True,
+        ),
+    }
 
 
 def reject_modal(card: ApprovalCard) -> dict[str, Any]:
@@ -206,7 +227,7 @@ def pending_list_blocks(cards: list[ApprovalCard], *, heading: str) -> list[Bloc
             section(
                 f"*{escape(card.title)}* · {escape(card.venture_name)}\n"
                 f"`{escape(card.category)}` · {usd(card.amount_usd)} · {escape(card.agent_role)}"
-                f" · expires {card.expires_at:%a %d %b %H:%M} UTC"
+                f" · expires {clock(card.expires_at, card.tz)}"
             ),
             approval_blocks(card)[-1],
         ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from lumen.domain.attribution import MIN_OUTCOMES, VersionScore, pool_thin
-from lumen.render.common import context, divider, escape, header, section, usd
+from lumen.render.common import clock, context, divider, escape, header, section, usd
 from lumen.render.limits import MAX_SECTION_TEXT, Block, check_blocks, clip
 
 SECTION_TITLES = {
@@ -28,6 +28,7 @@ class BrainView:
     sections: dict[str, list[dict[str, Any]]]
     summary: str
     latest_version: int
+    tz: str = "UTC"  # the workspace's zone, for "built at"
 
 
 def _statement(s: dict[str, Any]) -> str:
@@ -48,7 +49,10 @@ def brain_blocks(view: BrainView) -> list[Block]:
     for key, title in SECTION_TITLES.items():
         blocks.append(section(_section_text(title, view.sections.get(key, []))))
     blocks.append(
-        context(f"Built {view.created_at:%Y-%m-%d %H:%M} UTC · #N are decision numbers · `lumen brain diff {view.venture_slug} N M`")
+        context(
+            f"Built {clock(view.created_at, view.tz, '%Y-%m-%d %H:%M')} · #N are decision numbers"
+            f" · `lumen brain diff {view.venture_slug} N M`"
+        )
     )
     return check_blocks(blocks)
 

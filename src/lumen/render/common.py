@@ -58,8 +58,16 @@ def usd(amount: Decimal | float | None) -> str:
     return f"${value:,.2f}"
 
 
+def clock(moment: datetime, tz: str, fmt: str = "%a %d %b %H:%M") -> str:
+    """A moment in the workspace's time zone, labelled with the zone's abbreviation (CET, EST):
+    every time on a screen is in this one zone, and says so."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{local.strftime(fmt)} {local.tzname() or tz}"
+
+
 def when(moment: datetime | None, tz: str, now: datetime) -> str:
-    """A time people can read at a glance: relative, with the local clock time."""
+    """A time people can read at a glance: relative, with the local clock time (the screen
+    it is on says which zone, once)."""
     if moment is None:
         return "never"
     local = moment.astimezone(ZoneInfo(tz))

@@ -126,3 +126,18 @@ def trail_blocks(run_id: int, steps: list[TrailStep], status: str) -> list[Block
 
 def trail_payload(run_id: int, steps: list[TrailStep], status: str) -> dict[str, Any]:
     return {"text": f"Trail of run #{run_id}", "blocks": trail_blocks(run_id, steps, status)}
+
+
+def thread_link(permalink: str | None, channel_id: str | None, thread_ts: str | None) -> str | None:
+    """A link that opens a message's thread: its permalink with `thread_ts` (Slack opens
+    permalinks in the client, on the thread when the link names one)."""
+    if not permalink or not channel_id or not thread_ts:
+        return None
+    joiner = "&" if "?" in permalink else "?"
+    return f"{permalink}{joiner}thread_ts={thread_ts}&cid={channel_id}"
+
+
+def trail_pointer(run_id: int, link: str | None) -> str:
+    """What the clicker of "Show trail in thread" reads: where the (one) trail is."""
+    where = f"<{link}|open the thread>" if link else "open the replies under it"
+    return f"🧾 The trail of run #{run_id} is in this decision's thread: {where}."

@@ -25,8 +25,13 @@ def _chart(venture: VentureStatus) -> list[Block]:
     ]
 
 
-def home_view(report: StatusReport, user_id: str, approvals: list[ApprovalCard] | None = None) -> dict[str, Any]:
+def home_view(
+    report: StatusReport, user_id: str, approvals: list[ApprovalCard] | None = None, note: str | None = None
+) -> dict[str, Any]:
+    """`note`: what just happened to the viewer's own click here (approved, or why not)."""
     blocks: list[Block] = [section(f"Hi <@{user_id}>. Here is what is waiting for you, and what your ventures are doing.")]
+    if note:
+        blocks.append(context(note))
     blocks += pending_list_blocks(approvals or [], heading="Waiting for your approval")
     blocks += [divider(), header("Ventures")]
     room = MAX_BLOCKS_MODAL - 1  # the footer

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from lumen.render.common import escape
+from lumen.render.common import clock, escape
 
 
 def command_failed() -> str:
@@ -26,9 +27,10 @@ def nothing_to(verb: str, venture: str) -> str:
     return f"Nothing to do: those agents of {venture} are already {verb}."
 
 
-def already_decided(status: str, by: str | None, at: datetime | None) -> str:
+def already_decided(status: str, by: str | None, at: datetime | None, tz: str = "UTC") -> str:
     who = f"<@{by}>" if by else "Lumen"
-    when = f" at {at:%H:%M} UTC on {at:%d %b}" if at else ""
+    local = at.astimezone(ZoneInfo(tz)) if at else None
+    when = f" at {local:%H:%M} {local.tzname()} on {local:%d %b}" if local else ""
     verb = {"approved": "approved", "rejected": "rejected", "expired": "let expire"}.get(status, status)
     if status == "expired":
         return f"Too late: this approval expired{when} and the decision was rejected."
@@ -64,10 +66,10 @@ def asked_in_channel(user_id: str, question: str) -> str:
     return f"<@{user_id}> asked: {escape(question)}"
 
 
-def click_refused(kind: str, status: str, by: str | None, at: datetime | None) -> str:
+def click_refused(kind: str, status: str, by: str | None, at: datetime | None, tz: str = "UTC") -> str:
     """Why a click on Approve or Reject changed nothing."""
     if kind == "already":
-        return already_decided(status, by, at)
+        return already_decided(status, by, at, tz)
     if kind == "not_approver":
         return not_an_approver()
     if kind == "expired":
@@ -88,9 +90,15 @@ def expired_rejected(title: str) -> str:
     return f"⌛ Expired: nobody decided on “{escape(title)}” in time, so it is rejected."
 
 
-def reminder(approvers: list[str], expires_at: datetime) -> str:
+def reminder(approvers: list[str], expires_at: datetime, tz: str = "UTC") -> str:
     who = mentions(approvers) or "approvers"
-    return f"⏰ Reminder: {who}, this is still waiting for a decision (expires {expires_at:%a %d %b %H:%M} UTC)."
+    return f"⏰ Reminder: {who}, this is still waiting for a decision (expires {clock(expires_at, tz)})."
+
+
+def you_decided(approved: bool, title: str) -> str:
+    """The note on the clicker's App Home after their click resolved an approval there."""
+    verb = "approved" if approved else "rejected"
+    return f"{'✅' if approved else '🚫'} You {verb} “{escape(title)}”."
 
 
 def reminder_dm(venture_name: str, title: str) -> str:

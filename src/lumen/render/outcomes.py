@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lumen.render.common import escape, section
+from lumen.render.common import context, escape, section
 from lumen.render.limits import check_blocks, clip
 
 RECORD_ACTION = "outcome_record"
@@ -55,6 +55,40 @@ def outcome_modal(decision_id: int, title: str, existing: str | None, channel_id
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": check_blocks(blocks, modal=True),
     }
+
+
+def _reporter(by: str | None) -> str:
+    return f" by <@{by}>" if by and by.startswith(("U", "W")) else (f" by {by}" if by else "")
+
+
+def outcome_line(verdict: str, by: str | None, metric: str | None, before: float | None, after: float | None) -> str:
+    """The decision card's own line about its outcome (the thread reply has the note)."""
+    text = f"📈 Outcome: {VERDICT_ICON.get(verdict, '')} *{verdict}*"
+    if metric:
+        change = f" {before:g} → {after:g}" if before is not None and after is not None else ""
+        text += f" · {escape(metric)}{change}"
+    return text + f" · reported{_reporter(by)}"
+
+
+def with_outcome(blocks: list[dict[str, Any]], decision_id: int, line: str) -> list[dict[str, Any]]:
+    """A posted decision card, changed in place for its latest outcome: the outcome line above
+    its buttons (replacing an earlier one), and "Record outcome" offered as a correction."""
+    block_id = f"outcome:{decision_id}"
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("block_id") == block_id:
+            continue
+        if block.get("type") == "actions":
+            out.append(context(line) | {"block_id": block_id})
+            block = {
+                **block,
+                "elements": [
+                    {**e, "text": {"type": "plain_text", "text": "Correct outcome"}} if e.get("action_id") == RECORD_ACTION else e
+                    for e in block.get("elements", [])
+                ],
+            }
+        out.append(block)
+    return check_blocks(out)
 
 
 def outcome_recorded_text(

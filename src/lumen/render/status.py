@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from lumen.render.common import context, divider, escape, header, section, usd, when
+from lumen.render.common import clock, context, divider, escape, header, section, usd, when
 from lumen.render.limits import MAX_BLOCKS_MESSAGE, Block, check_blocks
+from lumen.render.tables import table
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class StatusReport:
     ventures: tuple[VentureStatus, ...]
     as_of: datetime
     timezone: str
+    narrowed_to_channel: bool = False  # asked in a venture's channel: only that venture
 
 
 STATUS_ICON = {"active": "🟢", "paused": "⏸️", "tripped": "🛑"}
@@ -111,9 +113,11 @@ def status_blocks(report: StatusReport) -> list[Block]:
             break
         blocks += part
         shown += 1
-    footer = f"As of {report.as_of.strftime('%Y-%m-%d %H:%M')} UTC · times in {report.timezone}"
+    footer = f"As of {clock(report.as_of, report.timezone, '%Y-%m-%d %H:%M')} · times in {report.timezone}"
     if shown < len(report.ventures):
         footer += f" · {len(report.ventures) - shown} more: `/lumen status <venture>`"
+    if report.narrowed_to_channel:
+        footer += " · this channel's venture; `/lumen status all` shows every one"
     blocks.append(context(footer))
     return check_blocks(blocks)
 
@@ -124,3 +128,29 @@ def status_text(report: StatusReport) -> str:
         return "Lumen status: no ventures yet."
     parts = [f"{v.name} ({v.stage}, {v.pending_approvals} approvals)" for v in report.ventures]
     return "Lumen status: " + "; ".join(parts)
+
+
+def status_table(report: StatusReport) -> str:
+    """`lumen status` in a terminal: each venture, then its agents under a header."""
+    if not report.ventures:
+        return "No ventures yet. Declare them in lumen.yml and run `lumen sync`."
+    parts = []
+    for v in report.ventures:
+        rows = [
+            (
+                a.role,
+                a.status,
+                a.model_tier,
+                when(a.last_wake, report.timezone, report.as_of) + (f" ({a.last_run_status})" if a.last_run_status else ""),
+                when(a.next_wake, report.timezone, report.as_of) if a.next_wake else "—",
+            )
+            for a in v.agents
+        ]
+        parts.append(
+            f"{v.name} ({v.slug}) · {v.stage} · #{v.channel}\n"
+            f"  approvals waiting: {v.pending_approvals} · spend this month: "
+            f"{usd(v.spend_month_usd)} of {usd(v.budget_month_usd)}\n"
+            + table(("AGENT", "STATUS", "MODEL", "LAST WAKE", "NEXT WAKE"), rows, indent="  ")
+        )
+    parts.append(f"times in {report.timezone}")
+    return "\n\n".join(parts)

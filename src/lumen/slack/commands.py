@@ -24,8 +24,11 @@ def parse_command(text: str) -> Command:
     if not text:
         return Command("help", (), "")
     head, _, rest = text.partition(" ")
-    try:
-        args = tuple(shlex.split(rest))
-    except ValueError:  # an unbalanced quote: fall back to whitespace
-        args = tuple(rest.split())
+    if not any(q in rest for q in "\"'\\"):
+        args = tuple(rest.split())  # the usual case, without shlex's cost on every command
+    else:
+        try:
+            args = tuple(shlex.split(rest))
+        except ValueError:  # an unbalanced quote: fall back to whitespace
+            args = tuple(rest.split())
     return Command(head.lower(), args, rest.strip())

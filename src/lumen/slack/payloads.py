@@ -20,6 +20,7 @@ class ButtonClick:
     channel_id: str | None  # None from App Home, which has no channel
     message_ts: str | None
     trigger_id: str | None
+    in_home: bool = False  # clicked in the clicker's App Home tab
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -43,6 +44,7 @@ def button_click(body: dict[str, Any]) -> ButtonClick | None:
         channel_id=_dict(body.get("channel")).get("id") or container.get("channel_id"),
         message_ts=container.get("message_ts") or _dict(body.get("message")).get("ts"),
         trigger_id=body.get("trigger_id"),
+        in_home=_dict(body.get("view")).get("type") == "home",
     )
 
 

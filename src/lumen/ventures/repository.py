@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lumen.db.models import Agent, Approval, ApprovalStatus, BrainVersion, Run, Spend, Venture
+from lumen.db.models import Agent, Approval, ApprovalStatus, BrainVersion, Run, RunTrigger, Spend, Venture
 
 
 async def active_ventures(session: AsyncSession) -> Sequence[Venture]:
@@ -44,7 +44,9 @@ async def last_runs(session: AsyncSession, agent_ids: Sequence[int]) -> dict[int
         return {}
     latest = (
         select(Run.agent_id, func.max(Run.id).label("run_id"))
-        .where(Run.agent_id.in_(agent_ids))
+        # A replay (`lumen runs replay`) is an operator's experiment, not the agent at work:
+        # its failure is not the agent's last failure.
+        .where(Run.agent_id.in_(agent_ids), Run.trigger != RunTrigger.REPLAY)
         .group_by(Run.agent_id)
         .subquery()
     )

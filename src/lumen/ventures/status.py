@@ -32,9 +32,16 @@ async def venture_status(
     venture_ref: str | None = None,
     workspace_tz: str = "UTC",
     now: datetime | None = None,
+    channel_id: str | None = None,
 ) -> StatusReport:
+    """Every venture, or the one `venture_ref` names; asked in a venture's channel
+    (`channel_id`) with no ref, that channel's venture."""
     now = now or utcnow()
     ventures = await repository.active_ventures(session)
+    in_channel = None
+    if not venture_ref and channel_id:
+        in_channel = next((v for v in ventures if v.channel_id == channel_id), None)
+        ventures = [in_channel] if in_channel is not None else ventures
     if venture_ref:
         found = repository.match_venture(ventures, venture_ref)
         if found is None:
@@ -88,7 +95,7 @@ async def venture_status(
                 **_chart(charts.get(venture.id)),
             )
         )
-    return StatusReport(ventures=tuple(rows), as_of=now, timezone=workspace_tz)
+    return StatusReport(ventures=tuple(rows), as_of=now, timezone=workspace_tz, narrowed_to_channel=in_channel is not None)
 
 
 class StatusCache:
@@ -97,23 +104,46 @@ class StatusCache:
     Status is read-only and the same for every viewer; a burst of `/lumen status`
     (a team opening their day) costs one set of queries, not one per person.
     Concurrent askers of a key that is being loaded wait for that one load.
+
+    `ready` serves what is in memory without waiting: a report up to `max_age` seconds old
+    (it says "as of" when), and tells the caller when it is due for a refresh, so that a burst
+    arriving just after the second is up is still answered at once while one load runs.
     """
 
-    def __init__(self, ttl: float = 1.0) -> None:
-        self.ttl = ttl
-        self._entries: dict[tuple[str | None, str], tuple[float, asyncio.Future[StatusReport]]] = {}
+    def __init__(self, ttl: float = 1.0, max_age: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.max_age, self.clock = ttl, max_age, clock
+        self._latest: dict[tuple[str | None, str], tuple[float, StatusReport]] = {}
+        self._loading: dict[tuple[str | None, str], asyncio.Future[StatusReport]] = {}
+
+    def ready(self, key: tuple[str | None, str]) -> tuple[StatusReport | None, bool]:
+        """(the latest report for `key` if at most `max_age` old, whether a refresh is due
+        and not yet running). Never waits."""
+        latest = self._latest.get(key)
+        if latest is None:
+            return None, False
+        age = self.clock() - latest[0]
+        if age > self.max_age:
+            return None, False
+        return latest[1], age >= self.ttl and key not in self._loading
 
     async def get(
         self, key: tuple[str | None, str], load: Callable[[], Awaitable[StatusReport]]
     ) -> StatusReport:
-        now = time.monotonic()
-        hit = self._entries.get(key)
-        if hit is not None and now - hit[0] < self.ttl:
-            return await asyncio.shield(hit[1])
-        future = asyncio.ensure_future(load())
-        self._entries[key] = (now, future)
+        """A report at most `ttl` old: the cached one, the one being loaded, or a new load."""
+        latest = self._latest.get(key)
+        if latest is not None and self.clock() - latest[0] < self.ttl:
+            return latest[1]
+        future = self._loading.get(key)
+        if future is None:
+            future = asyncio.ensure_future(self._load(key, load))
+            self._loading[key] = future
+        return await asyncio.shield(future)
+
+    async def _load(self, key: tuple[str | None, str], load: Callable[[], Awaitable[StatusReport]]) -> StatusReport:
+        started = self.clock()
         try:
-            return await asyncio.shield(future)
-        except BaseException:
-            self._entries.pop(key, None)  # a failure (or an unknown venture) is not remembered
-            raise
+            report = await load()  # a failure (or an unknown venture) is not remembered
+            self._latest[key] = (started, report)
+            return report
+        finally:
+            self._loading.pop(key, None)

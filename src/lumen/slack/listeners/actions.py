@@ -9,15 +9,17 @@ from slack_bolt.async_app import AsyncApp
 from lumen.audit.service import decision_trail
 from lumen.container import Container
 from lumen.engine import outbox
-from lumen.render.decisions import TRAIL_ACTION, trail_payload
+from lumen.render.decisions import TRAIL_ACTION, thread_link, trail_payload, trail_pointer
 from lumen.slack import payloads
 from lumen.slack.listeners import ack_first
 
 
 def register(app: AsyncApp, c: Container) -> None:
     async def post_trail(body: dict[str, Any]) -> None:
+        """The trail goes in the decision's thread once, whoever clicks and however often; each
+        click gets a note, only for the clicker, with a link that opens that thread."""
         click = payloads.button_click(body)
-        if click is None or click.number is None:
+        if click is None or click.number is None or not click.channel_id:
             return
         async with c.db.transaction() as session:
             trail = await decision_trail(session, click.number)
@@ -27,8 +29,14 @@ def register(app: AsyncApp, c: Container) -> None:
                 session,
                 "chat.postMessage",
                 {"channel": click.channel_id, "thread_ts": click.message_ts} | trail_payload(trail.run_id, trail.steps, trail.status),
-                # One trail per message and click: a retried delivery posts nothing twice.
-                dedupe_key=f"trail:{click.number}:{click.action_ts or click.message_ts}",
+                dedupe_key=f"trail:{click.number}",
+            )
+            link = thread_link(trail.permalink, click.channel_id, click.message_ts)
+            await outbox.enqueue(
+                session,
+                "chat.postEphemeral",
+                {"channel": click.channel_id, "user": click.user_id, "text": trail_pointer(trail.run_id, link)},
+                dedupe_key=f"trail:{click.number}:pointer:{click.user_id}:{click.action_ts or click.message_ts}",
             )
         c.signals.outbox.notify()
 

@@ -2,6 +2,10 @@
 
 Each subcommand opens its transaction (or read session), calls one service, and renders
 the answer with a pure builder.
+
+An answer that is ready without any I/O (help, and a status another asker loaded within the
+last second) goes in the ack itself, as Slack allows: the person sees it with the ack, and
+neither a second request to Slack nor a task is needed. Anything else is answered after the ack.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from lumen.agents import service as agents
 from lumen.approvals import service as approvals
@@ -30,7 +34,6 @@ from lumen.render.help import help_blocks, help_text
 from lumen.render.status import StatusReport, status_blocks, status_text
 from lumen.slack.commands import Command, parse_command
 from lumen.slack.direct_writes import respond as respond_on
-from lumen.slack.listeners import ack_first
 from lumen.slack.listeners.ask import answer_in_thread
 from lumen.ventures import service as ventures
 from lumen.ventures.status import venture_status
@@ -41,13 +44,37 @@ Respond = Callable[..., Awaitable[None]]
 Handler = Callable[[Container, Command, dict[str, Any], Respond], Awaitable[None]]
 
 
-async def _status(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
+def _status_scope(cmd: Command, body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(venture ref, channel): a venture's channel asks about that venture; elsewhere, or with
+    `all`, every venture."""
+    everything = cmd.raw.lower() == "all"
+    ref = None if everything else (cmd.raw or None)
+    return ref, (None if everything or ref else body.get("channel_id"))
+
+
+def _status_key(c: Container, cmd: Command, body: dict[str, Any]) -> tuple[str | None, str]:
+    ref, channel = _status_scope(cmd, body)
+    scope = f"venture:{ref.lower()}" if ref else f"channel:{channel}" if channel else None
+    return scope, c.workspace_tz
+
+
+def _status_message(report: StatusReport) -> dict[str, Any]:
+    return {"text": status_text(report), "blocks": status_blocks(report), "response_type": "ephemeral"}
+
+
+def _status_loader(c: Container, cmd: Command, body: dict[str, Any]) -> Callable[[], Awaitable[StatusReport]]:
+    ref, channel = _status_scope(cmd, body)
+
     async def load() -> StatusReport:
         async with c.db.sessions() as session:
-            return await venture_status(session, venture_ref=cmd.raw or None, workspace_tz=c.workspace_tz)
+            return await venture_status(session, venture_ref=ref, workspace_tz=c.workspace_tz, channel_id=channel)
 
-    report = await c.status_cache.get((cmd.raw.lower() or None, c.workspace_tz), load)
-    await respond(text=status_text(report), blocks=status_blocks(report), response_type="ephemeral")
+    return load
+
+
+async def _status(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
+    report = await c.status_cache.get(_status_key(c, cmd, body), _status_loader(c, cmd, body))
+    await respond(**_status_message(report))
 
 
 async def _help(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
@@ -119,7 +146,7 @@ async def _brain(c: Container, cmd: Command, body: dict[str, Any], respond: Resp
         return
     version = int(cmd.args[1].lstrip("v")) if len(cmd.args) == 2 else None
     async with c.db.sessions() as session:
-        view = await brain.brain_view(session, cmd.args[0], version)
+        view = await brain.brain_view(session, cmd.args[0], version, tz=c.workspace_tz)
     await respond(text=f"{view.venture_name} brain v{view.version}", blocks=brain_blocks(view), response_type="ephemeral")
 
 
@@ -165,11 +192,40 @@ HANDLERS: dict[str, Handler] = {
 
 
 def register(app: AsyncApp, c: Container) -> None:
-    async def answer(body: dict[str, Any]) -> None:
+    rendered: dict[tuple[str | None, str], tuple[StatusReport, dict[str, Any]]] = {}
+
+    def ready_answer(cmd: Command, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The answer, if it can be given now without any I/O; None if it must be worked out."""
+        if cmd.name == "help" or not cmd.known:
+            unknown = None if cmd.name == "help" else cmd.name
+            return {"text": help_text(unknown), "blocks": help_blocks(unknown), "response_type": "ephemeral"}
+        if cmd.name != "status":
+            return None
+        key = _status_key(c, cmd, body)
+        report, due = c.status_cache.ready(key)
+        if report is None:
+            return None
+        if due:  # answer from memory now; the next asker gets the new one
+            c.inflight.spawn(c.status_cache.get(key, _status_loader(c, cmd, body)), name="lumen-status-refresh")
+        memo = rendered.get(key)
+        if memo is None or memo[0] is not report:  # a burst renders each report once
+            memo = rendered[key] = (report, _status_message(report))
+        return memo[1]
+
+    async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+        cmd = parse_command(body.get("text", ""))
+        ready = ready_answer(cmd, body)
+        if ready is not None:
+            COMMANDS.labels(subcommand=cmd.name if cmd.known else "unknown").inc()
+            await ack(**ready)
+            return
+        await ack()
+        c.inflight.spawn(answer(body, cmd), name="lumen-listener:command")
+
+    async def answer(body: dict[str, Any], cmd: Command) -> None:
         async def respond(**message: Any) -> None:
             await respond_on(c.http, body["response_url"], message)
 
-        cmd = parse_command(body.get("text", ""))
         handler = HANDLERS.get(cmd.name, _help)
         COMMANDS.labels(subcommand=cmd.name if cmd.known else "unknown").inc()
         try:
@@ -183,4 +239,4 @@ def register(app: AsyncApp, c: Container) -> None:
             log.exception("lumen.slack.command_failed", text=body.get("text"))
             await respond(text=messages.command_failed(), response_type="ephemeral")
 
-    app.command("/lumen")(ack_first(answer, c.inflight))
+    app.command("/lumen")(listener)

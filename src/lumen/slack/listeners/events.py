@@ -15,14 +15,15 @@ from lumen.slack.listeners.ask import answer_in_thread, question_text
 from lumen.ventures.status import venture_status
 
 
-async def publish_home(c: Container, user_id: str, key: str) -> None:
-    """Queue the viewer's Home tab: their pending approvals, then every venture."""
+async def publish_home(c: Container, user_id: str, key: str, note: str | None = None) -> None:
+    """Queue the viewer's Home tab: their pending approvals, then every venture; `note` says
+    what became of a click they just made there."""
     async with c.db.sessions() as session:
         report = await venture_status(session, workspace_tz=c.workspace_tz)
         cards = await approvals.pending_for(session, c.directory, user_id)
     async with c.db.transaction() as session:
         await outbox.enqueue(
-            session, "views.publish", {"user_id": user_id, "view": home_view(report, user_id, cards)}, dedupe_key=key
+            session, "views.publish", {"user_id": user_id, "view": home_view(report, user_id, cards, note)}, dedupe_key=key
         )
     c.signals.outbox.notify()
 
