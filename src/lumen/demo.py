@@ -8,7 +8,8 @@ odds, and the weekly syntheses build the brains and platform insights. So a visi
 Lumen is for: versions with enough outcomes to score, and a success rate that moves as the
 brain learns. It is written once, into an empty database; its runs carry `demo:` keys.
 
-Only the last week's brain summaries and insights are posted (with their charts): the weeks
+Only the last week is in Slack: its decisions, the approvals it left open for a person to
+decide, and the brain summaries and insights built from it (with their charts). The weeks
 before happened "before you started Lumen", so their Slack messages are dropped, not sent.
 On first start every agent is also woken once, so the channels show fresh decisions at once.
 """
@@ -29,7 +30,8 @@ from lumen.simulator import Simulation, world_around
 log = get_logger(__name__)
 
 WEEKS = 26  # two quarters: enough for "last quarter" questions and a rate that moves
-SEED = 2  # a world whose story reads well; benchmarks/flywheel.py shows the effect across seeds
+SEED = 16  # a world whose story reads well; benchmarks/flywheel.py shows the effect across seeds
+OPEN_WEEKS = 2  # the last weeks, whose decisions are in Slack and whose gates wait for a person
 DAYS = (0,)  # each agent wakes on Mondays: two quarters in about five seconds
 
 
@@ -53,10 +55,12 @@ async def seed_history(
         return 0
     simulation = Simulation(c, world, name="demo", label="demo")
     for week in range(weeks):
-        await simulation.act(week)
         last = week == weeks - 1
-        if last:
+        recent = week >= weeks - OPEN_WEEKS
+        if week == weeks - OPEN_WEEKS:
             await _drop_history_posts(c)
+        # The last weeks' gates stay open: a visitor finds approvals waiting, posted as they would be.
+        await simulation.act(week, decide_gates=not recent)
         await simulation.synthesise(week, side_effects=last)
     result = simulation.result
     log.info("lumen.demo.seeded", decisions=len(result.decisions), weeks=weeks, failed_runs=result.failed_runs)

@@ -277,14 +277,15 @@ class Simulation:
     def active(self, week: int) -> list[SimVenture]:
         return [v for v in self.world.ventures if v.joins <= week]
 
-    async def act(self, week: int) -> None:
-        """The week's wake-ups, gates and outcomes."""
+    async def act(self, week: int, *, decide_gates: bool = True) -> None:
+        """The week's wake-ups, gates and outcomes. With `decide_gates` off, gates stay open for
+        a person to decide (the demo's last week)."""
         monday = self.world.start + timedelta(weeks=week)
         for day in self.world.days:
             moment = monday + timedelta(days=day, hours=9)
             for venture in self.active(week):
                 for role in venture.roles:
-                    await self._wake(venture, role, moment, week)
+                    await self._wake(venture, role, moment, week, decide_gates)
         # Outcomes come in before the weekend; the brains are rebuilt Monday morning.
         with clock.at(monday + timedelta(days=6, hours=18)):
             async with self.c.db.transaction() as session:
@@ -300,7 +301,7 @@ class Simulation:
             await self._synthesise(RunKind.SYNTHESIS, venture, next_monday + timedelta(hours=6), side_effects)
         await self._synthesise(RunKind.PLATFORM_SYNTHESIS, None, next_monday + timedelta(hours=7), side_effects)
 
-    async def _wake(self, venture: SimVenture, role: str, moment: datetime, week: int) -> None:
+    async def _wake(self, venture: SimVenture, role: str, moment: datetime, week: int, decide_gates: bool = True) -> None:
         with clock.at(moment):
             async with self.c.db.transaction() as session:
                 agent = await session.scalar(
@@ -319,7 +320,7 @@ class Simulation:
                 )
             status = await self.worker.run_one(run_id)
         self.result.runs += 1
-        if status == RunStatus.AWAITING_APPROVAL:
+        if status == RunStatus.AWAITING_APPROVAL and decide_gates:
             await self._approve(venture, run_id, moment + timedelta(hours=2))
             with clock.at(moment + timedelta(hours=2, minutes=5)):
                 status = await self.worker.run_one(run_id)

@@ -15,7 +15,8 @@ from devslack import Workspace
 from lumen.brain import service as brain
 from lumen.clock import utcnow
 from lumen.container import Container
-from lumen.db.models import BrainVersion, Decision, OutboxMessage, PlatformInsight, Run, Venture
+from lumen.db.models import Approval, ApprovalStatus, BrainVersion, Decision, OutboxMessage, PlatformInsight, Run, Venture
+from lumen.demo import OPEN_WEEKS
 from lumen.devmode import dev_stack
 from lumen.domain.attribution import pool_thin
 from tests.brain.conftest import FAST_RETRIES, texts, wait_for_message
@@ -47,11 +48,17 @@ async def test_demo_seeds_two_quarters_once(container: Container) -> None:
         # the simulated weeks' decision posts.
         assert [bool(SUMMARY.search(texts(m))) for m in first.messages("venture-acme")].count(True) == 1
         assert len([m for m in first.messages("lumen-platform") if "Platform insights" in texts(m)]) == 1
+        # Only the last weeks are in Slack: their decision posts, and their gates left open for a person.
         async with container.db.sessions() as session:
             posts = (await session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.like("decision:%")))).all()
             posted = [int(key.split(":")[1]) for key in posts]
-            keys = (await session.scalars(select(Run.idempotency_key).join(Decision, Decision.run_id == Run.id).where(Decision.id.in_(posted)))).all()
-        assert posted and not [k for k in keys if k.startswith("demo:")]  # only the first start's fresh wake-ups
+            made = (await session.scalars(select(Decision.created_at).where(Decision.id.in_(posted)))).all()
+            waiting = (await session.scalars(select(Approval).where(Approval.status == ApprovalStatus.PENDING))).all()
+        oldest = min(m.replace(tzinfo=utcnow().tzinfo) for m in made)
+        assert posted and utcnow() - oldest < timedelta(weeks=OPEN_WEEKS + 1)
+        assert {a.venture_id for a in waiting} == set(await _venture_ids(container))
+        cards = [m for m in first.messages("venture-acme") if "Approval needed" in texts(m)]
+        assert cards and len(cards) == len([a for a in waiting if a.venture_id == (await _venture_ids(container))[0]])
 
         # The summary shows the flywheel: a chart uploaded to the workspace, and versions with
         # enough outcomes to score, whose rate moves.
@@ -90,3 +97,8 @@ async def test_demo_seeds_two_quarters_once(container: Container) -> None:
         assert await counts(container) == seeded
         for channel in ("venture-acme", "venture-brightbox", "lumen-platform"):
             assert not [m for m in second.messages(channel) if SUMMARY.search(texts(m)) or "Platform insights" in texts(m)]
+
+
+async def _venture_ids(container: Container) -> list[int]:
+    async with container.db.sessions() as session:
+        return list((await session.scalars(select(Venture.id).order_by(Venture.slug))).all())
