@@ -12,6 +12,7 @@
     thread: null,      // {channel, ts}
     modal: null,       // currently shown modal view (Slack JSON)
     stickBottom: true, // scroll the message list to its end on the next refresh
+    ephemeralSeen: {}, // per channel: the ephemeral messages already shown to this user
     seq: { main: 0, thread: 0, modal: 0 },
   };
 
@@ -119,9 +120,15 @@
     const box = $("messages");
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
     const top = box.scrollTop;
+    // A reply only you can see answers something you just did (a click far up the channel, say):
+    // like Slack, bring it into view rather than leave it below the fold.
+    const known = S.ephemeralSeen[S.view.id];
+    const mine = data.messages.filter((m) => m.ephemeral).map((m) => m.ts);
+    const answered = known !== undefined && mine.some((ts) => !known.has(ts));
+    S.ephemeralSeen[S.view.id] = new Set(mine);
     box.replaceChildren(...(data.messages.length ? data.messages.map((m) => renderMessage(m, false)) : [el("div", { class: "empty", text: "No messages yet." })]));
     // Follow new messages while the reader is at the end; otherwise keep their place.
-    box.scrollTop = (atBottom || S.stickBottom) ? box.scrollHeight : top;
+    box.scrollTop = (atBottom || S.stickBottom || answered) ? box.scrollHeight : top;
     S.stickBottom = false;
   }
 
@@ -326,6 +333,7 @@
     });
     $("user-switcher").addEventListener("change", (ev) => {
       S.user = ev.target.value; localStorage.setItem("devslack.user", S.user);
+      S.ephemeralSeen = {};
       closeThread(); renderSidebar();
       if (S.view && S.view.kind === "channel" && S.channels[S.view.id].is_im) openChannel(myDm().id);
       else if (S.view && S.view.kind === "home") openHome();
