@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select
 from lumen.agents import service as agents
 from lumen.clock import utcnow
 from lumen.container import Container
-from lumen.db.models import Decision, OutboxMessage, OutboxStatus
+from lumen.db.models import Approval, ApprovalStatus, Decision, OutboxMessage, OutboxStatus
 from lumen.log import get_logger
 from lumen.simulator import Simulation, world_around
 
@@ -62,9 +62,19 @@ async def seed_history(
         # The last weeks' gates stay open: a visitor finds approvals waiting, posted as they would be.
         await simulation.act(week, decide_gates=not recent)
         await simulation.synthesise(week, side_effects=last)
+    await _renew_open_gates(c, now)
     result = simulation.result
     log.info("lumen.demo.seeded", decisions=len(result.decisions), weeks=weeks, failed_runs=result.failed_runs)
     return len(result.decisions)
+
+
+async def _renew_open_gates(c: Container, now: datetime) -> None:
+    """The gates the history left open were waiting for the visitor: their expiry and reminders
+    count from now, or the first sweep would expire them before anyone looks."""
+    async with c.db.transaction() as session:
+        for approval in (await session.scalars(select(Approval).where(Approval.status == ApprovalStatus.PENDING))).all():
+            approval.expires_at = now + timedelta(hours=float(approval.approvers.get("expiry_hours", 72)))
+            approval.next_reminder_at = now + timedelta(hours=float(approval.approvers.get("reminder_hours", 24)))
 
 
 async def _drop_history_posts(c: Container) -> None:
