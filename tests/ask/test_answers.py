@@ -43,6 +43,8 @@ def source_lines(answer: Answer) -> dict[int, str]:
 def outcome_shown(plan: Planned) -> str:
     if plan.status == "rejected":
         return "🚫 rejected"
+    if plan.status == "awaiting_approval":
+        return "waiting for approval"
     if plan.verdict in ("success", "failure", "mixed"):
         return {"success": "✅ success", "failure": "❌ failure", "mixed": "➗ mixed"}[plan.verdict]
     if plan.verdict == "unknown":
@@ -223,7 +225,7 @@ async def test_prompt_injection_in_the_question_changes_nothing(
     retrieved = records(user)
     assert retrieved >= records(next(m for m in first.messages if m["role"] == "user"))
     assert all(history.plan_of(i).venture == "acme" and history.plan_of(i).in_local(*LAST_QUARTER) for i in retrieved)
-    assert answer.question is not None and answer.question.scope == "Acme Analytics in Q3 2026"
+    assert answer.query is not None and answer.scope == "Acme Analytics in Q3 2026"
     # Only what it was given is cited: the injected citation is dropped.
     assert answer.cited == (real_id,)
     assert "999999" not in answer.text and "999999" not in str(answer.blocks)
@@ -233,13 +235,27 @@ async def test_prompt_injection_in_the_question_changes_nothing(
 # --- visibility of the private venture -----------------------------------------------------------------
 
 
-async def test_a_non_member_is_refused_the_private_venture_by_any_name(history: History) -> None:
+async def test_for_a_non_member_a_private_venture_is_a_word_like_any_other(history: History) -> None:
+    """The answer never confirms that a private venture exists: naming it reads exactly as naming
+    a venture that does not exist, and no misspelling or near word ever resolves to it."""
     titles = {p.title for p in history.plans if p.venture == "zenith"} - {p.title for p in history.plans if p.venture != "zenith"}
-    for question in ("What did Zenith try in Q1?", "what did zenit try?", "project zenith security", "acme and zenith pricing"):
+    for question, made_up in (
+        ("What did Zenith try in Q1?", "What did Quorra try in Q1?"),
+        ("what did zenit try?", "what did qorra try?"),
+        ("project zenith security", "project quorra security"),
+        ("any projects at zenith lately?", "any projects at quorra lately?"),
+    ):
         answer = await ask(history, question, user="U0DAN")
-        assert answer.refused, question
-        assert answer.cited == () and "private" in answer.text and "Zenith" not in answer.text
+        other = await ask(history, made_up, user="U0DAN")
+        assert answer.cited == other.cited
+        assert not any(history.plan_of(i).venture == "zenith" for i in answer.cited)
+        assert answer.text.replace("zenith", "quorra").replace("zenit", "qorra") == other.text, (answer.text, other.text)
+        assert "Zenith" not in answer.text and "Zenith" not in str(answer.blocks)
         assert not any(title in answer.text or title in str(answer.blocks) for title in titles)
+    # Named with a public venture, it is a word in that venture's question; nothing of it leaks.
+    both = await ask(history, "acme and zenith pricing", user="U0DAN")
+    assert all(history.plan_of(i).venture == "acme" for i in both.cited)
+    assert both.refused, "logged as a hidden venture named, though the answer never says so"
 
 
 async def test_members_and_its_own_channel_may_discuss_it(history: History) -> None:
@@ -302,10 +318,10 @@ def test_long_answers_are_split_between_lines_never_inside_a_link() -> None:
 
 
 async def test_every_citation_of_a_long_answer_stays_a_link_and_is_listed_in_sources(history: History) -> None:
-    # 25 records (a full answer): the body splits into sections, and Sources lists all 25, whole.
+    # A full page (25 records): the body splits into sections, and Sources lists all 25, whole.
     for question in ("what happened at zenith", "what did acme try last year", "acme"):
         answer = await ask(history, question)
-        assert len(answer.cited) == 25
+        assert len(answer.cited) == 25 and answer.rest
         assert sorted(whole_links(answer.blocks)) == sorted(answer.cited), question
         lines = source_lines(answer)
         assert set(lines) == set(answer.cited), question

@@ -146,7 +146,9 @@ async def test_a_dm_is_answered_in_a_thread_and_private_ventures_follow_membersh
     dan = ws.dm_with("U0DAN")
     asked = await ws.send_message("U0DAN", dan.id, "What did Zenith try last quarter?")
     [refusal] = await ws.wait_for(lambda: bot_replies(ws, dan.id, asked.ts), timeout=TIMEOUT)
-    assert "private" in refusal.text and cited_links(refusal) == {}
+    # For dan, "Zenith" is a word like any other: nothing found, and nothing says it exists.
+    assert refusal.text.startswith("Nothing recorded about zenith") and cited_links(refusal) == {}
+    assert "Zenith Health" not in refusal.text and "Zenith Health" not in str(refusal.blocks)
 
 
 async def test_the_assistant_view_suggests_shows_status_titles_and_answers(stack: DevStack, live_history: History) -> None:
@@ -205,7 +207,10 @@ async def test_lumen_ask_on_the_command_line_sees_every_venture(history: History
     assert {int(i) for i in re.findall(r"#(\d+)", cited.group(1))} == expected
     assert "<http" not in out and "Recorded for Zenith Health in Q1 2026" in out
 
-    # As a Slack user who is not in #venture-zenith, it is refused.
+    # As a Slack user who is not in #venture-zenith, it is a word like any other: the same answer
+    # as for a venture that does not exist.
     as_dan, dan_out, dan_err = await lumen_ask(history, "--as-user", "U0DAN", question)
     assert as_dan == 0, dan_err
-    assert "venture is private" in dan_out and "Zenith Health" not in dan_out and "cited:" not in dan_out
+    assert "Zenith Health" not in dan_out and "cited:" not in dan_out
+    _, made_up, _ = await lumen_ask(history, "--as-user", "U0DAN", question.replace("Zenith", "Quorra"))
+    assert dan_out.replace("zenith", "quorra") == made_up

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, literal_column, not_, or_, select, text
+from sqlalchemy import Boolean, and_, case, exists, func, literal_column, not_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,8 +31,8 @@ from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, 
 from lumen.domain.ask_query import AskQuery
 
 PAGE = 25  # records in the first answer; the rest come with "Show all"
-CAP = 500  # the most one answer ever lists
-NARROW_SCAN = 2000  # newest candidates weighed when named things narrow an answer
+CAP = 200  # the most one answer lists ("Show all", --all); beyond it, "200+" and narrow the question
+NARROW_SCAN = 400  # newest candidates weighed when named things narrow an answer
 TOPIC_WHERE: Where = "named"  # a topic's words count in the title and category, not the rationale
 
 
@@ -85,13 +85,24 @@ class _Sql:
         self.postgres = dialect == "postgresql"
         self._names = itertools.count()
 
-    def match(self, phrases: Sequence[Phrase], where: Where = "all", without: Sequence[Phrase] = ()) -> ColumnElement[bool] | None:
+    def match(self, phrases: Sequence[Phrase], where: Where = "all", without: Sequence[Phrase] = (),
+              categories: Sequence[str] = (), indexed: bool = True) -> ColumnElement[bool] | None:
+        """`indexed=False` (Postgres): hide the condition from the GIN index. A topic's long
+        tsquery is badly estimated (phrases, weights); when a named thing narrows the answer, its
+        own short, well-estimated condition should choose the plan, and the topic only filter."""
         name = f"ask_q{next(self._names)}"
         if self.postgres:
-            query = tsquery_except(tsquery(phrases, where), tsquery(without, "all"))
+            found = tsquery(phrases, where)
+            named = tsquery([Phrase.parse(c.replace("_", " ") + "!") for c in categories], "category")
+            query = tsquery_except(" | ".join(q for q in (found, named) if q), tsquery(without, "all"))
             if not query:
                 return None
-            return text(f"decisions.search_vector @@ to_tsquery('simple', :{name})").bindparams(**{name: query})
+            # Written into the statement, not bound: a prepared statement's generic plan cannot see
+            # how rare the words are and filters every row with the whole query (seconds at 1M).
+            # Only [a-z0-9] tokens and tsquery operators reach it (search_syntax), quotes doubled.
+            literal = "'" + query.replace("'", "''") + "'"
+            condition = f"decisions.search_vector @@ to_tsquery('simple', {literal})"
+            return literal_column(f"({condition})" if indexed else f"coalesce({condition}, false)", Boolean)
         match = fts5_except(fts5(phrases, where), fts5(without))
         if not match:
             return None
@@ -99,6 +110,18 @@ class _Sql:
             text(f"decisions_fts MATCH :{name}").bindparams(**{name: match})
         )
         return Decision.id.in_(found)
+
+
+def _mentions(sql: _Sql, phrases: list[Phrase]) -> ColumnElement[bool] | None:
+    """Any of these phrases, anywhere. On Postgres a phrase's first word is what the index (and
+    the planner's estimate) sees: "soc <-> 2" is estimated as rare as "soc" times "2", hundreds
+    of times too rare, and Postgres would then read every match before sorting."""
+    whole = sql.match(phrases)
+    if not sql.postgres or whole is None or all(len(p.words) == 1 for p in phrases):
+        return whole
+    first = sql.match([Phrase.parse(p.words[0] + "!") for p in phrases])
+    exact = sql.match(phrases, indexed=False)
+    return and_(first, exact) if first is not None and exact is not None else whole
 
 
 def term_phrases(word: str, vocab: Vocabulary) -> list[Phrase]:
@@ -144,17 +167,23 @@ def _status_filter(statuses: Sequence[str]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def _topic(sql: _Sql, vocab: Vocabulary, key: str) -> ColumnElement[bool]:
+def _topic(sql: _Sql, vocab: Vocabulary, key: str, indexed: bool = True) -> ColumnElement[bool]:
     family = [vocab.topics[k] for k in vocab.family(key)]
     clauses: list[ColumnElement[bool]] = []
     categories = sorted({c for t in family for c in t.categories})
-    if categories:
-        clauses.append(Decision.category.in_(categories))
-    if any(t.with_amount for t in family):
-        clauses.append(Decision.amount_usd.is_not(None))
-    words = sql.match([p for t in family for p in t.phrases], TOPIC_WHERE, without=[p for t in family for p in t.not_phrases])
+    phrases = [p for t in family for p in t.phrases]
+    without = [p for t in family for p in t.not_phrases]
+    if sql.postgres:
+        # One tsquery for the words and the category, so the GIN index can find them together.
+        words = sql.match(phrases, TOPIC_WHERE, without=without, categories=categories, indexed=indexed)
+    else:
+        if categories:
+            clauses.append(Decision.category.in_(categories))
+        words = sql.match(phrases, TOPIC_WHERE, without=without)
     if words is not None:
         clauses.append(words)
+    if any(t.with_amount for t in family):
+        clauses.append(Decision.amount_usd.is_not(None))
     return or_(*clauses)
 
 
@@ -171,7 +200,8 @@ def filters(dialect: str, query: AskQuery, venture_ids: Sequence[int], *, with_p
             where.append(Decision.created_at < query.period.end)
     topics = [t for t in query.topics if t in vocab.topics]
     if topics:
-        where.append(or_(*(_topic(sql, vocab, t) for t in topics)))
+        indexed = not (query.specifics or _narrows(query))
+        where.append(or_(*(_topic(sql, vocab, t, indexed) for t in topics)))
     for key in query.exclude_topics:
         if key in vocab.topics:
             where.append(not_(_topic(sql, vocab, key)))
@@ -207,17 +237,22 @@ async def search(session: AsyncSession, query: AskQuery, venture_ids: Sequence[i
         narrowed = await _narrowed(session, sql, query, where, vocab)
         if narrowed.ids or query.specifics or not query.has_subject:
             return narrowed
-    order: list[ColumnElement] = []
-    ranked: tuple[str, ...] = ()
-    if query.terms:
-        mentions = sql.match([p for t in query.terms for p in term_phrases(t, vocab)])
-        if mentions is not None:
-            order.append(case((mentions, 0), else_=1))
-            ranked = query.terms
+    newest = await _ids(session, where)
+    mentions = sql.match([p for t in query.terms for p in term_phrases(t, vocab)]) if query.terms else None
+    if mentions is None:
+        return Retrieved(newest)
+    # Those that mention the free words first, then the rest, newest first within each: two
+    # bounded queries rather than one ORDER BY that would test every matching row (at 1M rows,
+    # seconds for a common venture).
+    first = await _ids(session, [*where, mentions])
+    return Retrieved((first + [i for i in newest if i not in set(first)])[: CAP + 1], ranked_by=query.terms)
+
+
+async def _ids(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[int]:
     rows = await session.execute(
-        select(Decision.id).where(*where).order_by(*order, Decision.created_at.desc(), Decision.id.desc()).limit(CAP + 1)
+        select(Decision.id).where(*where).order_by(Decision.created_at.desc(), Decision.id.desc()).limit(CAP + 1)
     )
-    return Retrieved([r[0] for r in rows], ranked_by=ranked)
+    return [r[0] for r in rows]
 
 
 async def _narrowed(session: AsyncSession, sql: _Sql, query: AskQuery, where: list[ColumnElement[bool]],
@@ -230,7 +265,7 @@ async def _narrowed(session: AsyncSession, sql: _Sql, query: AskQuery, where: li
     columns = []
     anywhere = []
     for index, (_, _, phrases) in enumerate(groups):
-        any_match = sql.match(phrases)
+        any_match = _mentions(sql, phrases)
         title_match = sql.match(phrases, "title")
         if any_match is None or title_match is None:
             continue

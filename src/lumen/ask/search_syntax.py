@@ -12,9 +12,9 @@ from typing import Literal
 
 from lumen.ask.vocabulary import NEAR_GAP, Phrase
 
-Where = Literal["all", "title", "named"]  # every column; the title; the title and category
-FTS5_COLUMNS = {"title": "{title}", "named": "{title category}"}
-PG_WEIGHTS = {"title": "A", "named": "AC"}
+Where = Literal["all", "title", "named", "category"]  # every column; the title; the title and category; the category
+FTS5_COLUMNS = {"title": "{title}", "named": "{title category}", "category": "{category}"}
+PG_WEIGHTS = {"title": "A", "named": "AC", "category": "C"}
 
 
 def _fts5_alternative(groups: tuple[tuple[str, ...], ...]) -> str:

@@ -160,7 +160,7 @@ async def answer_question(
         shown = found.ids[: CAP if show_all else PAGE]
         page = await records(session, shown[:PAGE])
         extra = await records(session, shown[PAGE:]) if show_all else []
-        counts = await tally(session, found.ids[:CAP]) if query.kind in ("yes_no", "compare") or len(found.ids) > PAGE else {}
+        counts = await tally(session, found.ids[:CAP]) if query.kind in ("yes_no", "compare") else {}
     if not found.ids:
         message = _nothing(query, near, scope)
         return Answer(text=message, blocks=answer_blocks(message, [_source(r) for r in near], footer), cited=(),

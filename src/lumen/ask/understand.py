@@ -167,9 +167,7 @@ def _names(venture: KnownVenture) -> list[str]:
 
 def _common_word(word: str, vocab: Vocabulary) -> bool:
     """Does this word also mean something in how people write about decisions ("pilot", "launch")?"""
-    if word in STOPWORDS or word in vocab.filler:
-        return True
-    return any(word in phrase.words for topic in vocab.topics.values() for phrase in topic.phrases)
+    return word in STOPWORDS or word in vocab.filler or word in vocab.all_words
 
 
 def _venture_mentions(text: str, ventures: list[KnownVenture], channel_venture: KnownVenture | None, vocab: Vocabulary) -> list[_Mention]:
@@ -335,19 +333,30 @@ def understand(
         is_negated = any(_negates(lead_end, item.start, words, found) for lead_end in negated)
         if item.key:
             (exclude_topics if is_negated else topics).append(item.key)
+            # "LinkedIn ads" is paid social, and LinkedIn's in particular.
+            said = f" {' '.join(words[item.start:item.end])} "
+            specifics += [" ".join(p.words) for p in vocab.specifics if not is_negated and f" {' '.join(p.words)} " in said]
         else:
             (exclude_terms if is_negated else specifics).append(item.text)
     names = _capitalised(original)
     terms: list[str] = []
+    named_run: list[str] = []  # consecutive words written as a name ("Marlow Clinics") are one thing
     for index, word in enumerate(words):
-        if index in used or word in STOPWORDS or word in vocab.filler or word in NEGATION_WORDS or word.isdigit() or len(word) < 2:
+        skip = index in used or word in STOPWORDS or word in vocab.filler or word in NEGATION_WORDS or word.isdigit() or len(word) < 2
+        if skip or word not in names:
+            if named_run:
+                specifics.append(" ".join(named_run))
+                named_run = []
+        if skip:
             continue
         if any(_negates(lead_end, index, words, found) for lead_end in negated):
             exclude_terms.append(word)
-        elif word in names or kind == "yes_no":
-            specifics.append(word)
+        elif word in names:
+            named_run.append(word)
         else:
             terms.append(word)
+    if named_run:
+        specifics.append(" ".join(named_run))
     topics_t = vocab.narrowest(topics)
     if kind == "yes_no" and not specifics:
         # "how did the four-day week go?": a named thing the vocabulary files under a topic.

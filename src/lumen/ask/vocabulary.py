@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
 
 SOURCE = Path(__file__).with_name("vocabulary.yaml")
 TOKEN = re.compile(r"[a-z0-9]+")
-NEAR_GAP = 3  # words allowed between the two sides of "a ~ b"
+NEAR_GAP = 4
+NOUN_ENDINGS = ("ment", "ship", "tion", "sion", "ness", "ity", "ist", "er", "or", "ant", "ent", "ance", "ence", "ism", "al", "ic", "ure", "age")  # words allowed between the two sides of "a ~ b"
 
 
 def tokens(text: str) -> list[str]:
@@ -59,6 +60,9 @@ def forms(word: str) -> tuple[str, ...]:
     for base in bases:
         if len(base) < 3:
             continue
+        if base.endswith(NOUN_ENDINGS):  # "recruitment", "internship": plurals, never verb forms
+            found.add(base + ("es" if base.endswith(("s", "x", "z", "ch", "sh")) else "s"))
+            continue
         if base.endswith(("s", "x", "z", "ch", "sh")):
             found.add(base + "es")
         elif base.endswith("y") and base[-2:-1] not in "aeiou":
@@ -94,11 +98,15 @@ class Phrase:
         return tuple(w for g in self.groups for w in g)
 
     def last_forms(self) -> tuple[str, ...]:
-        """The forms of the last word: all of them for a single word, plurals only in a phrase."""
+        """The forms of the last word: all of them for a single word, plurals only in a phrase.
+        A word already inflected ("hiring", "listed") keeps its form: its base may mean something
+        else ("staffing" is hiring, "staff accounts" is not)."""
         last = self.groups[-1][-1]
         if self.exact:
             return (last,)
         if len(self.words) == 1:
+            if last.endswith(("ing", "ed")) and len(last) > 5:
+                return (last, last + "s") if last.endswith("ing") else (last,)
             return forms(last)
         if len(last) >= 4 and last.isalpha() and not last.endswith("s"):
             return (last, last + ("es" if last.endswith(("x", "z", "ch", "sh")) else "s"))
@@ -109,6 +117,14 @@ class Phrase:
         head = self.groups[:-1]
         tail = self.groups[-1][:-1]
         return [(*head, (*tail, last)) for last in self.last_forms()]
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern())
+
+    @cached_property
+    def first_words(self) -> frozenset[str]:
+        return frozenset(v[0][0] for v in self.variants())
 
     def pattern(self) -> str:
         """A regex over a space-joined token string (" a b c ")."""
@@ -190,9 +206,11 @@ class Vocabulary:
             starts[offset] = index
             offset += len(word) + 1
         candidates: list[tuple[int, int, str, Phrase]] = []
-        entries = [("", p) for p in self.specifics] + [(t.key, p) for t in self.topics.values() for p in t.phrases]
-        for key, phrase in entries:
-            for m in re.finditer(phrase.pattern(), joined):
+        present = set(words)
+        for key, phrase in self._entries:
+            if not phrase.first_words & present:
+                continue
+            for m in phrase.regex.finditer(joined):
                 first = starts.get(m.start() + 1)
                 if first is None:
                     continue
@@ -215,11 +233,21 @@ class Vocabulary:
         """The topic's `not` phrases cover these words ("ad hoc" is not an ad)."""
         joined = " " + " ".join(words) + " "
         for phrase in self.topics[key].not_phrases:
-            for m in re.finditer(phrase.pattern(), joined):
+            for m in phrase.regex.finditer(joined):
                 index = joined[: m.start() + 1].count(" ") - 1
                 if index <= first and index + len(m.group(0).split()) >= last:
                     return True
         return False
+
+    @cached_property
+    def _entries(self) -> list[tuple[str, Phrase]]:
+        """Specifics first, then every topic's phrases."""
+        return [("", p) for p in self.specifics] + [(t.key, p) for t in self.topics.values() for p in t.phrases]
+
+    @cached_property
+    def all_words(self) -> frozenset[str]:
+        """Every word any topic uses."""
+        return frozenset(w for t in self.topics.values() for p in t.phrases for w in p.words)
 
     def synonyms_of(self, word: str) -> frozenset[str]:
         return self.synonyms.get(word, frozenset({word}))

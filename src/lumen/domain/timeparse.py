@@ -11,9 +11,10 @@ saving moves their UTC edges; `label` says the range the way an answer should ("
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 
 MONTHS = {
@@ -275,7 +276,7 @@ def _relative(m: re.Match[str], now: _Now) -> Span | None:
     """"last quarter", "this month", "previous year", "next quarter", "the year before last"."""
     unit = _g(m, "runit")
     back = {"last": 1, "previous": 1, "prior": 1, "this": 0, "current": 0, "next": -1}[_g(m, "rwhich")]
-    if _g(m, "before_last"):
+    if "before last" in m.group(0):
         back = 2
     return _unit(now, unit, back)
 
@@ -378,6 +379,14 @@ def _range(a: Span, b: Span) -> Span | None:
 # --- rules over the whole question ---------------------------------------------------------------------
 
 
+_compiled = cache(re.compile)  # the patterns are built once, then reused on every question
+_LEAD = re.compile(r"(?:\b(?:on|in|during)\s+)$")
+
+
+def _finditer(pattern: str, text: str) -> Iterator[re.Match[str]]:
+    return _compiled(pattern).finditer(text)
+
+
 @dataclass(frozen=True)
 class _Found:
     span: Span
@@ -393,28 +402,28 @@ def _candidates(text: str, now: _Now) -> list[_Found]:
             found.append(_Found(span, m.start(), m.group(0)))
 
     # Ranges between two points.
-    for m in re.finditer(rf"\b(?:between|from)\s+(?P<a>{_ANY_POINT})\s+(?:and|to|through|thru|until|till|-|–)\s+(?P<b>{_ANY_POINT})\b", text):
+    for m in _finditer(rf"\b(?:between|from)\s+(?P<a>{_ANY_POINT})\s+(?:and|to|through|thru|until|till|-|–)\s+(?P<b>{_ANY_POINT})\b", text):
         a, b = _point(_g(m, "a"), now), _point(_g(m, "b"), now)
         if a is not None and b is not None:
             # "between March and May 2026": a month without a year takes the other side's year.
             if b.start is not None and a.start is not None and a.start > b.start and not re.search(r"\d{4}|'\d{2}", _g(m, "a")):
                 a = _point(f"{m['a']} {b.start.year}", now) or a
             add(m, _range(a, b))
-    for m in re.finditer(rf"\b(?P<a>{_ANY_POINT})\s*(?:to|through|thru|until|till|-|–)\s*(?P<b>{_ANY_POINT})\b", text):
+    for m in _finditer(rf"\b(?P<a>{_ANY_POINT})\s*(?:to|through|thru|until|till|-|–)\s*(?P<b>{_ANY_POINT})\b", text):
         a, b = _point(_g(m, "a"), now), _point(_g(m, "b"), now)
         if a is not None and b is not None and re.search(r"\d", _g(m, "a") + _g(m, "b")):
             add(m, _range(a, b))
     # Open ranges.
     starts = {"the start", "the beginning", "start", "beginning"}
-    for m in re.finditer(r"\b(?:since|from)\s+(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<u>year|quarter|month|week)\b", text):
+    for m in _finditer(r"\b(?:since|from)\s+(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<u>year|quarter|month|week)\b", text):
         span = _unit(now, _g(m, "u"), 0)
         add(m, Span(span.start, None, f"since {span.start:%d %B %Y}") if span.start else None)
-    for m in re.finditer(r"\b(?:(?P<u>year|quarter|month|week)[\s-]+to[\s-]+date|(?P<u2>y|q|m)td|so\s+far\s+this\s+(?P<u3>year|quarter|month|week)|this\s+(?P<u4>year|quarter|month|week)\s+so\s+far)\b", text):
+    for m in _finditer(r"\b(?:(?P<u>year|quarter|month|week)[\s-]+to[\s-]+date|(?P<u2>y|q|m)td|so\s+far\s+this\s+(?P<u3>year|quarter|month|week)|this\s+(?P<u4>year|quarter|month|week)\s+so\s+far)\b", text):
         unit = _g(m, "u") or _g(m, "u3") or _g(m, "u4") or {"y": "year", "q": "quarter", "m": "month"}[_g(m, "u2")]
         span = _unit(now, unit, 0)
         add(m, Span(span.start, None, f"since {span.start:%d %B %Y}") if span.start else None)
     opening = r"since|after|starting(?:\s+(?:from|in|on))?|beginning(?:\s+(?:from|in|on))?"
-    for m in re.finditer(rf"\b(?P<w>{opening})\s+(?:(?:in|on)\s+)?(?P<a>{_ANY_POINT})\b(?!\s+(?:to|and|until|till|through)\b)"
+    for m in _finditer(rf"\b(?P<w>{opening})\s+(?:(?:in|on)\s+)?(?P<a>{_ANY_POINT})\b(?!\s+(?:to|and|until|till|through)\b)"
                          rf"|\bfrom\s+(?P<a2>{_ANY_POINT})\s+(?:on|onwards?|forwards?)\b", text):
         written = _g(m, "a") or _g(m, "a2") or ""
         if written.strip() in starts:
@@ -426,25 +435,25 @@ def _candidates(text: str, now: _Now) -> list[_Found]:
             add(m, Span(a.end, None, f"after {a.label}") if a.end else None)
         else:
             add(m, Span(a.start, None, _since_label(a)))
-    for m in re.finditer(rf"\b(?:before|until|till|prior\s+to)\s+(?P<a>{_ANY_POINT})\b", text):
+    for m in _finditer(rf"\b(?:before|until|till|prior\s+to)\s+(?P<a>{_ANY_POINT})\b", text):
         a = _point(_g(m, "a"), now)
         if a is not None and a.start is not None:
             add(m, Span(None, a.start, f"before {a.label}"))
     # Rolling windows: "the past two months", "in the last 3 days", "over the past year".
-    for m in re.finditer(rf"\b(?:(?:over|in|within|during)\s+)?(?:the\s+)?(?:past|last|previous|recent)\s+(?P<n>{_NUMBER})\s+(?P<u>day|week|month|quarter|year)s?\b", text):
+    for m in _finditer(rf"\b(?:(?:over|in|within|during)\s+)?(?:the\s+)?(?:past|last|previous|recent)\s+(?P<n>{_NUMBER})\s+(?P<u>day|week|month|quarter|year)s?\b", text):
         add(m, _rolling(now, _g(m, "u"), _number(_g(m, "n"))))
-    for m in re.finditer(r"\b(?:(?:over|in|within|during)\s+)?(?:the\s+past|past|the\s+last)\s+(?P<u>day|week|month|quarter|year)\b", text):
+    for m in _finditer(r"\b(?:(?:over|in|within|during)\s+)?(?:the\s+past|past|the\s+last)\s+(?P<u>day|week|month|quarter|year)\b", text):
         add(m, _rolling(now, _g(m, "u"), 1))
-    for m in re.finditer(r"\b(?:recently|lately|of\s+late|(?:in\s+)?recent\s+(?:weeks|times|days))\b", text):
+    for m in _finditer(r"\b(?:recently|lately|of\s+late|(?:in\s+)?recent\s+(?:weeks|times|days))\b", text):
         add(m, _rolling(now, "month", 1))
     # Points on their own.
     for pattern, resolve in _POINT_RES:
-        for m in re.finditer(r"\b(?:" + pattern.pattern + r")\b", text):
+        for m in _finditer(r"\b(?:" + pattern.pattern + r")\b", text):
             if resolve is _named_month and not _month_stands_for_time(text, m):
                 continue
             if resolve is _season_point and not (_g(m, "which") or _g(m, "yy") or _TIME_LEAD.search(text[: m.start()])):
                 continue  # "did sales fall?", "spring cleaning"
-            lead = re.search(r"(?:\b(?:on|in|during)\s+)$", text[: m.start()])
+            lead = _LEAD.search(text[: m.start()])
             span = resolve(m, now)
             if span is not None and lead:
                 found.append(_Found(span, lead.start(), lead.group(0) + m.group(0)))
