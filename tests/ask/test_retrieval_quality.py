@@ -1,22 +1,20 @@
-"""Retrieval quality: 16 questions, each with the decisions its answer must cite.
+"""Retrieval quality, measured on two generated histories, each question judged by the generator's facts.
 
-What each answer should cite is computed from the generator's own facts (venture, topic,
-local date, latest verdict) in `tests/ask/history.py`, never from the code under test. The
-answers come from `answer_question` with the offline model, which cites every record it is
-given, so `answer.cited` is exactly what retrieval found.
+What each answer should cite is computed from the generator's own facts (venture, topic, tags,
+local date, status, latest verdict), never from the code under test. The answers come from
+`answer_question` with the offline model, which cites every record it is given, so `answer.cited`
+is exactly what retrieval found.
 
-Measured (offline model, SQLite and Postgres alike): micro precision 0.791, micro recall 0.989
-over 16 questions (115 cited, 92 relevant). The thresholds below sit just under that, so a
-regression fails while the known imprecision passes:
-  * PRECISION_MIN 0.75 — search words are OR-ed, so a word that also means something else
-    brings neighbours along. Almost all of the loss is "customer commitments at zenith" (6 of
-    24 cited are commitments: "customer" also matches "Encrypt customer exports"), plus an
-    email *campaign* under "ads", "adopters" under "adopt" and "marketplace" under "marketing".
-  * RECALL_MIN 0.95, and every question finds at least RECALL_FLOOR of what it must cite. The
-    one miss: a LinkedIn post boost (category resource_allocation) is not found as "marketing".
-Private ventures never appear for non-members.
-"""
-
+1. The first history (tests/ask/history.py), 16 questions. Measured (SQLite and Postgres alike):
+   micro precision 0.989, micro recall 1.0 (93 cited, 92 relevant); before issue 11, 0.791 and
+   0.989. The one extra: a rebuilt "SSO integration" under "security" is a product decision here.
+2. The second history (tests/ask/quality/), 98 questions written in people's words before the
+   topic vocabulary existed: micro precision 0.982, recall 0.996 on SQLite (959 cited, 946
+   relevant), 0.982 and 0.995 on Postgres; no invented citation, no private leak. What is left is
+   arguable: retargeting on Instagram filed as display rather than paid social, an SSO connector
+   promised to a customer counted as security, co-branded bundles counted as marketing.
+The thresholds sit under the measured figures and at the issue's targets (recall 0.95,
+precision 0.85), so a regression fails.
 from __future__ import annotations
 
 import json
@@ -28,7 +26,7 @@ from lumen.ask.service import answer_question
 from tests.ask.conftest import History
 from tests.ask.history import Planned
 
-PRECISION_MIN = 0.75
+PRECISION_MIN = 0.85
 RECALL_MIN = 0.95
 RECALL_FLOOR = 0.8
 

@@ -24,7 +24,6 @@ from lumen.render.common import escape
 
 TOOL_NAME = "search_decisions"
 TopicKey = Literal[tuple(vocabulary().topics)]  # type: ignore[valid-type]
-Word = str
 
 
 class QueryArguments(BaseModel):

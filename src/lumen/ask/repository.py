@@ -16,17 +16,17 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, and_, case, exists, func, literal_column, not_, or_, select, text
+from sqlalchemy import Boolean, and_, case, exists, literal_column, not_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from lumen.ask.search_syntax import Where, fts5, fts5_except, tsquery, tsquery_except
-from lumen.ask.vocabulary import Phrase, Vocabulary, forms, tokens, vocabulary
+from lumen.ask.vocabulary import Phrase, Vocabulary, tokens, vocabulary
 from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, Outcome, Venture, Verdict
 from lumen.domain.ask_query import AskQuery
 
@@ -67,7 +67,6 @@ class Record:
 class Retrieved:
     ids: list[int]  # every match in answer order, at most CAP + 1
     unmatched: tuple[str, ...] = ()  # named things nothing mentioned
-    ranked_by: tuple[str, ...] = field(default=())
 
     @property
     def total(self) -> int:
@@ -245,7 +244,7 @@ async def search(session: AsyncSession, query: AskQuery, venture_ids: Sequence[i
     # bounded queries rather than one ORDER BY that would test every matching row (at 1M rows,
     # seconds for a common venture).
     first = await _ids(session, [*where, mentions])
-    return Retrieved((first + [i for i in newest if i not in set(first)])[: CAP + 1], ranked_by=query.terms)
+    return Retrieved((first + [i for i in newest if i not in set(first)])[: CAP + 1])
 
 
 async def _ids(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[int]:
@@ -398,10 +397,3 @@ async def nearest(session: AsyncSession, query: AskQuery, venture_ids: Sequence[
         if after is not None:
             found.append(after)
     return await records(session, found)
-
-
-async def count_all(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Decision)) or 0)
-
-
-__all__ = ["CAP", "PAGE", "Record", "Retrieved", "forms", "live_ventures", "nearest", "records", "search", "tally"]
