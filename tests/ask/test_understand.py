@@ -433,3 +433,36 @@ def test_a_full_question_and_how_it_is_said_back() -> None:
     assert question.describe(names, {"paid_social": "paid social"}) == "Acme Analytics · Q3 2026 · paid social, “linkedin” · failed"
     negated = ask("What did Acme try in Q3 other than pricing, besides ads?")
     assert negated.describe(names, {"pricing": "pricing", "ads": "ads"}) == "Acme Analytics · Q3 2026 · excluding pricing, ads"
+
+
+@pytest.mark.parametrize(
+    ("text", "outcomes"),
+    [
+        ("what missed its target?", ("failure",)),
+        ("which moves underdelivered?", ("failure",)),
+        ("what exceeded expectations?", ("success",)),
+        ("which bets hit their goals?", ("success",)),
+    ],
+)
+def test_more_ways_of_saying_how_it_went(text: str, outcomes: tuple[str, ...]) -> None:
+    assert ask(text).outcomes == outcomes
+
+
+def test_needs_my_approval_is_waiting_for_approval() -> None:
+    assert ask("what needs my approval?").statuses == ("pending",)
+
+
+def test_a_name_s_distinctive_first_word_names_the_venture() -> None:
+    northwind = KnownVenture("nw-logistics", "Northwind Logistics", (), "venture-nw", "C0NW")
+    harbor = KnownVenture("blue-harbor", "Blue Harbor", (), "venture-harbor", "C0HARBOR")
+    found = understand("what did Northwind try last quarter?", [*VENTURES, northwind, harbor], now=NOW, tz=WORKSPACE_TZ)
+    assert found.ventures == ("nw-logistics",)
+    plain = understand("what blue banners did we run?", [*VENTURES, northwind, harbor], now=NOW, tz=WORKSPACE_TZ)
+    assert plain.ventures == ()  # "blue" is an ordinary word; only "Blue Harbor" names it
+
+
+def test_seasons_after_the_and_over() -> None:
+    over = ask("what did acme do over the summer?").period
+    assert over is not None and over.label == "summer 2026"
+    past = ask("what did acme do this past summer?").period
+    assert past is not None and past.label == "summer 2026"

@@ -71,15 +71,17 @@ OUTCOME_PATTERNS: list[tuple[Outcome, str]] = [
                 r"|not\s+(?:work|succeed)(?:ed)?|(?:went|go|going|gone)\s+(?:wrong|badly|poorly|south|sideways)|fail(?:ed|s|ing|ures?)?"
                 r"|flop(?:ped|s)?|backfir(?:ed|es)|bomb(?:ed)?|tank(?:ed)?|(?:was\s+a\s+)?bust|fell\s+(?:flat|short|through)"
                 r"|under-?perform(?:ed|ing)?|unsuccessful|misfire[sd]?|duds?|(?:bad|poor|negative|disappointing)\s+results?|disappoint(?:ed|ing)"
-                r"|lost\s+(?:us\s+)?money|wast(?:e|ed)\s+(?:of\s+)?money|mistakes?|regrets?"),
+                r"|lost\s+(?:us\s+)?money|wast(?:e|ed)\s+(?:of\s+)?money|mistakes?|regrets?|under-?deliver(?:ed|ing|s)?"
+                r"|miss(?:ed|es)?\s+(?:the\s+|its\s+|our\s+|their\s+)?(?:targets?|goals?|mark)|(?:bad|poor|negative)\s+outcomes?"),
     ("mixed", r"mixed(?:\s+(?:results?|bag|outcomes?))?|so-?so|partly\s+work(?:ed)?|partially\s+work(?:ed)?|half[- ]work(?:ed)?|middling"),
     ("success", r"work(?:ed|s)(?:\s+out)?|work\s+out|paid\s+off|pay\s+off|went\s+(?:well|great)|go\s+well|succe(?:ss(?:es|ful)?|eded|ed)"
-                r"|wins?|winners?|(?:big\s+)?hits?|did\s+well|(?:good|great|positive|strong)\s+results?|effective|beat\s+(?:the\s+)?targets?"),
+                r"|wins?|winners?|(?:big\s+)?hits?|did\s+well|(?:good|great|positive|strong)\s+(?:results?|outcomes?)|effective|beat\s+(?:the\s+|its\s+|our\s+)?targets?"
+                r"|exceed(?:ed|s)?\s+(?:the\s+|its\s+|our\s+)?(?:expectations|targets?|goals?)|hit\s+(?:the\s+|its\s+|our\s+)?(?:targets?|goals?)"),
 ]
 STATUS_PATTERNS: list[tuple[Status, str]] = [
     ("pending", r"(?:still\s+)?(?:waiting|wait|waits)\s+(?:for|on)\s+(?:an?\s+)?(?:approvals?|sign[- ]?off|a\s+decision|decisions|someone|a\s+human|humans|review|me|us)"
                 r"|await(?:s|ing)?\s+(?:approvals?|sign[- ]?off|a\s+decision|review)|pending(?:\s+(?:approvals?|sign[- ]?off|review|decisions?))?"
-                r"|(?:needs?|needing|requires?|requiring)\s+(?:an?\s+)?(?:approvals?|sign[- ]?off|a\s+decision)|not\s+yet\s+approved|unapproved|undecided"
+                r"|(?:needs?|needing|requires?|requiring)\s+(?:an?\s+|my\s+|our\s+|your\s+)?(?:approvals?|sign[- ]?off|a\s+decision)|not\s+yet\s+approved|unapproved|undecided"
                 r"|open\s+approvals?|in\s+the\s+(?:approval\s+)?queue|up\s+for\s+approval|sitting\s+with\s+(?:a\s+)?humans?"),
     ("expired", r"expir(?:ed|e|es|ing)|timed?\s+out|time-?outs?|lapsed?|went\s+unanswered|unanswered|nobody\s+(?:decided|answered|approved|responded)"
                 r"|no\s*one\s+(?:decided|answered|approved|responded)|without\s+(?:anyone|anybody)\s+(?:deciding|answering|approving|responding)"
@@ -160,8 +162,13 @@ class _Mention:
     excluded: bool
 
 
-def _names(venture: KnownVenture) -> list[str]:
+def _names(venture: KnownVenture, vocab: Vocabulary | None = None) -> list[str]:
+    """Slug, name, aliases, and the name's first word when it is no ordinary word we know of
+    ("Acme" for "Acme Analytics"); that part counts only when written capitalised."""
     names = {venture.slug.lower(), venture.name.lower(), *(a.lower() for a in venture.aliases)}
+    first = venture.name.lower().split()[0] if venture.name.split() else ""
+    if len(first) >= 3 and first.isalpha() and not _common_word(first, vocab or vocabulary()):
+        names.add(first)
     return sorted((n for n in names if n), key=len, reverse=True)
 
 
@@ -174,13 +181,16 @@ def _venture_mentions(text: str, ventures: list[KnownVenture], channel_venture: 
     found: list[_Mention] = []
     taken: list[tuple[int, int]] = []
     for venture in ventures:
-        for name in _names(venture):
+        for name in _names(venture, vocab):
             pattern = r"\b" + r"[\s-]+".join(map(re.escape, name.split())) + r"(?:'s)?\b"
             for m in re.finditer(pattern, text, re.IGNORECASE):
                 if any(m.start() < e and s < m.end() for s, e in taken):
                     continue
                 written = m.group(0)
                 single = len(name.split()) == 1
+                partial = name == venture.name.lower().split()[0] and name not in (venture.slug.lower(), venture.name.lower())
+                if partial and not written[:1].isupper():
+                    continue  # part of a name counts only written as a name ("Northwind", not "blue")
                 if single and not _reads_as_name(text, m, written, venture, channel_venture, vocab):
                     continue
                 taken.append((m.start(), m.end()))

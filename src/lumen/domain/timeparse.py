@@ -238,7 +238,7 @@ def _season_point(m: re.Match[str], now: _Now) -> Span | None:
         year = _year_of(_g(m, "yy"), now.today.year)
     elif which == "this":
         year = now.today.year
-    elif which in ("last", "previous"):
+    elif which in ("last", "previous", "past"):
         # The most recent one that has ended.
         year = now.today.year if _add_months(date(now.today.year, first, 1), 3) <= now.today else now.today.year - 1
     else:
@@ -320,7 +320,7 @@ POINTS: list[tuple[str, Resolver]] = [
      rf"(?:(?:\s+of|,)?\s+(?:(?P<yy>{_YEAR})|(?P<rel>last|this|previous)\s+year))?", _quarter_point),
     (rf"(?:(?P<which>this|last|previous)\s+)?(?:the\s+)?(?:(?P<hord>first|second)\s+half|h(?P<h>[12]))"
      rf"(?:(?:\s+of|,)?\s+(?:(?P<yy>{_YEAR})|(?P<rel>last|this|previous)\s+year))?", _half_point),
-    (rf"(?:(?P<which>this|last|previous)\s+)?(?P<season>spring|summer|fall|autumn|winter)(?:\s+(?:of\s+)?(?P<yy>{_YEAR}))?",
+    (rf"(?:(?:this\s+)?(?P<which>this|last|previous|past)\s+)?(?P<season>spring|summer|fall|autumn|winter)(?:\s+(?:of\s+)?(?P<yy>{_YEAR}))?",
      _season_point),
     (r"(?:the\s+)?(?P<rwhich>last|previous|prior|this|current|next)\s+(?P<runit>day|week|month|quarter|year)(?P<before_last>\s+before\s+last)?",
      _relative),
@@ -354,7 +354,7 @@ _POINT_RES = [(re.compile(p), r) for p, r in POINTS]
 _ANY_POINT = "(?:" + "|".join(re.sub(r"\?P<\w+>", "", p) for p, _ in POINTS) + ")"
 # Month names that are also everyday words only count with a year or a time word before them.
 _WORDY_MONTHS = {"may", "mar", "march", "jan", "sep", "dec", "aug", "oct", "nov", "jun", "apr", "feb", "jul"}
-_TIME_LEAD = re.compile(r"(?:in|during|since|from|between|until|till|before|after|by|of|this|last|previous|through|to|and|early|late|mid|end|start|beginning)\s+$")
+_TIME_LEAD = re.compile(r"(?:in|during|since|from|between|until|till|before|after|by|of|this|last|previous|past|through|to|and|over|early|late|mid|end|start|beginning)\s+(?:the\s+)?$")
 
 
 def _point(text: str, now: _Now) -> Span | None:

@@ -80,7 +80,7 @@ def answer_blocks(
     the footer that says how the question was understood."""
     blocks: list[Block] = []
     remaining = text
-    while remaining and len(blocks) < 8:
+    while remaining and len(blocks) < 5:
         # Break between lines: a cut inside a <link|#12> would leave two broken halves.
         cut = len(remaining) if len(remaining) <= MAX_SECTION_TEXT else remaining.rfind("\n", 0, MAX_SECTION_TEXT) + 1
         cut = cut or MAX_SECTION_TEXT
