@@ -104,6 +104,10 @@ YES_NO = re.compile(
     rf"|\bwhat\s+(?:happened|happens)\s+(?:to|with)\b|\bwhat\s+(?:was|were|is)\s+the\s+(?:result|outcome|upshot|verdict)s?\s+of\b"
     rf"|\bworth\s+it\b|\bany\s+good\b"
 )
+REPORT_CLAUSE = re.compile(
+    rf"\b(?:did|have|has|do)\s+(?:it|they|those|these|that|any\s+of\s+them|each)\s+{YES_NO_VERBS}(?:ed|s)?\b"
+    rf"|\bhow\s+(?:did|have|has|do)\s+(?:it|they|those|these|that)\s+{YES_NO_VERBS}(?:ed|s)?\b"
+)
 INDEFINITE = frozenset("anything something any anyone anybody everything all some which what nothing".split())
 COMPARE = re.compile(r"\b(?:compare[sd]?|comparing|comparison|vs\.?|versus|against|better|worse|more|fewer|less|than|difference|differ|side by side|or)\b")
 INJECTION = re.compile(
@@ -310,10 +314,12 @@ def understand(
         if not INDEFINITE & set(first_words[1:4]):
             kind = "yes_no"
 
+    # "…and did it work out?", "how did they go": asks what happened to them, filters nothing.
+    reports, lowered = _take(REPORT_CLAUSE.pattern, lowered)
     outcomes: list[Outcome] = []
     for outcome, pattern in OUTCOME_PATTERNS:
         hit, lowered = _take(pattern, lowered)
-        if hit and kind != "yes_no":
+        if hit and kind != "yes_no" and not reports:
             outcomes.append(outcome)
     statuses: list[Status] = []
     for status, pattern in STATUS_PATTERNS:
@@ -332,17 +338,22 @@ def understand(
 
     words = tokens(lowered)
     found = vocab.find(words)
+    if any(not f.weak(vocab) for f in found if f.key):
+        found = [f for f in found if not f.weak(vocab)]  # "which sponsorships did we buy?": sponsorships
     negated = _negated_spans(lowered, words)
     topics: list[str] = []
     exclude_topics: list[str] = []
     specifics: list[str] = []
     exclude_terms: list[str] = []
     used: set[int] = set()
+    excluded_found: list[Found] = []
     for item in found:
         used |= set(range(item.start, item.end))
         is_negated = any(_negates(lead_end, item.start, words, found) for lead_end in negated)
         if item.key:
             (exclude_topics if is_negated else topics).append(item.key)
+            if is_negated:
+                excluded_found.append(item)
             # "LinkedIn ads" is paid social, and LinkedIn's in particular.
             said = f" {' '.join(words[item.start:item.end])} "
             specifics += [" ".join(p.words) for p in vocab.specifics if not is_negated and f" {' '.join(p.words)} " in said]
@@ -367,6 +378,12 @@ def understand(
             terms.append(word)
     if named_run:
         specifics.append(" ".join(named_run))
+    # "partnerships other than referral deals": leaving out part of the topic asked about leaves
+    # out those words, not the whole topic.
+    for item in excluded_found:
+        if item.key in topics and item.key in exclude_topics:
+            exclude_topics.remove(item.key)
+            exclude_terms.append(item.text)
     topics_t = vocab.narrowest(topics)
     if kind == "yes_no" and not specifics:
         # "how did the four-day week go?": a named thing the vocabulary files under a topic.

@@ -144,6 +144,7 @@ class Topic:
     phrases: tuple[Phrase, ...]
     not_phrases: tuple[Phrase, ...] = ()
     with_amount: bool = False
+    weak: frozenset[str] = frozenset()  # phrases (as written) that name it only when nothing else does
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,9 @@ class Found:
     @property
     def text(self) -> str:
         return " ".join(self.phrase.words)
+
+    def weak(self, vocab: Vocabulary) -> bool:
+        return bool(self.key) and self.phrase.text in vocab.topics[self.key].weak
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,7 @@ def parse_vocabulary(data: dict) -> Vocabulary:
             phrases=_phrases(entry.get("words", ())),
             not_phrases=_phrases(entry.get("not", ())),
             with_amount=bool(entry.get("with_amount", False)),
+            weak=frozenset(str(w) for w in entry.get("weak", ())),
         )
     for topic in topics.values():
         if topic.parent is not None and topic.parent not in topics:

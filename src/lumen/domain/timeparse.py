@@ -444,7 +444,7 @@ def _candidates(text: str, now: _Now) -> list[_Found]:
         add(m, _rolling(now, _g(m, "u"), _number(_g(m, "n"))))
     for m in _finditer(r"\b(?:(?:over|in|within|during)\s+)?(?:the\s+past|past|the\s+last)\s+(?P<u>day|week|month|quarter|year)\b", text):
         add(m, _rolling(now, _g(m, "u"), 1))
-    for m in _finditer(r"\b(?:recently|lately|of\s+late|(?:in\s+)?recent\s+(?:weeks|times|days))\b", text):
+    for m in _finditer(r"(?<!most )\b(?:recently|lately|of\s+late|(?:in\s+)?recent\s+(?:weeks|times|days)|recent)\b(?!\s+(?:months|years|quarters))", text):
         add(m, _rolling(now, "month", 1))
     # Points on their own.
     for pattern, resolve in _POINT_RES:

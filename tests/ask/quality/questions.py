@@ -48,6 +48,8 @@ class Case:
                 return False
             if "tags" in e and not set(e["tags"]) & set(p.tags):
                 return False
+            if "not_tags" in e and set(e["not_tags"]) & set(p.tags):
+                return False
             if "title_has" in e and not all(w.lower() in p.title.lower() for w in e["title_has"]):
                 return False
             if "verdicts" in e and (p.verdict or "none") not in e["verdicts"]:
