@@ -104,7 +104,9 @@ def test_forms_are_spelled_out_not_stemmed(word: str, included: set[str], exclud
     ],
 )
 def test_how_people_write_about_each_topic(sentence: str, topic: str) -> None:
-    assert topic in topics_in(sentence), (sentence, topics_in(sentence))
+    found = topics_in(sentence)
+    # In the topic itself or in one of its parts ("lease a machine" is a purchase, part of spend).
+    assert any(t == topic or topic in V.ancestors(t) for t in found), (sentence, found)
 
 
 @pytest.mark.parametrize(

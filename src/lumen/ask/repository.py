@@ -84,6 +84,15 @@ class _Sql:
         self.postgres = dialect == "postgresql"
         self._names = itertools.count()
 
+    @staticmethod
+    def _tsquery(query: str, *, indexed: bool) -> ColumnElement[bool]:
+        # Written into the statement, not bound: a prepared statement's generic plan cannot see
+        # how rare the words are. Only [a-z0-9] tokens and tsquery operators reach it
+        # (search_syntax), quotes doubled.
+        literal = "'" + query.replace("'", "''") + "'"
+        condition = f"decisions.search_vector @@ to_tsquery('simple', {literal})"
+        return literal_column(f"({condition})" if indexed else f"coalesce({condition}, false)", Boolean)
+
     def match(self, phrases: Sequence[Phrase], where: Where = "all", without: Sequence[Phrase] = (),
               categories: Sequence[str] = (), indexed: bool = True) -> ColumnElement[bool] | None:
         """`indexed=False` (Postgres): hide the condition from the GIN index. A topic's long
@@ -96,12 +105,7 @@ class _Sql:
             query = tsquery_except(" | ".join(q for q in (found, named) if q), tsquery(without, "all"))
             if not query:
                 return None
-            # Written into the statement, not bound: a prepared statement's generic plan cannot see
-            # how rare the words are and filters every row with the whole query (seconds at 1M).
-            # Only [a-z0-9] tokens and tsquery operators reach it (search_syntax), quotes doubled.
-            literal = "'" + query.replace("'", "''") + "'"
-            condition = f"decisions.search_vector @@ to_tsquery('simple', {literal})"
-            return literal_column(f"({condition})" if indexed else f"coalesce({condition}, false)", Boolean)
+            return self._tsquery(query, indexed=indexed)
         match = fts5_except(fts5(phrases, where), fts5(without))
         if not match:
             return None

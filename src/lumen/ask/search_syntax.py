@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from lumen.ask.vocabulary import NEAR_GAP, Phrase
+from lumen.ask.vocabulary import NEAR_GAP, Phrase  # noqa: F401  (NEAR_GAP: FTS5 only)
 
 Where = Literal["all", "title", "named", "category"]  # every column; the title; the title and category; the category
 FTS5_COLUMNS = {"title": "{title}", "named": "{title category}", "category": "{category}"}
@@ -37,25 +37,31 @@ def fts5_except(include: str, exclude: str) -> str:
     return f"({include}) NOT ({exclude})" if include and exclude else include
 
 
-def _pg_group(group: tuple[str, ...], weights: str) -> str:
-    suffix = f":{weights}" if weights else ""
-    return " <-> ".join(f"'{word}'{suffix}" for word in group)
+def _pg_word(word: str, weights: str) -> str:
+    return f"'{word}'" + (f":{weights}" if weights else "")
 
 
-def _pg_alternative(groups: tuple[tuple[str, ...], ...], weights: str) -> str:
-    parts = [_pg_group(g, weights) for g in groups]
-    if len(parts) == 1:
-        return f"({parts[0]})"
-    first, second = parts[0], parts[1]
-    # "a ~ b": b follows a with up to NEAR_GAP words between (tsquery's <N> is an exact distance).
-    return "(" + " | ".join(f"({first}) <{gap}> ({second})" for gap in range(1, NEAR_GAP + 2)) + ")"
+def _pg_phrase(phrase: Phrase, weights: str) -> str:
+    """One phrase as tsquery text, its spellings folded in: "pro plan" → 'pro' <-> ('plan' | 'plans').
+
+    "a ~ b" (b near a) becomes a & b: decisions' titles are a line long, so both words in one is
+    as good as near, and Postgres tests it far faster than every distance spelled out (it tests
+    the whole query on each row it filters)."""
+    last = phrase.last_forms()
+    tail = _pg_word(last[0], weights) if len(last) == 1 else "(" + " | ".join(_pg_word(w, weights) for w in last) + ")"
+    groups: list[str] = []
+    for index, group in enumerate(phrase.groups):
+        words = [_pg_word(w, weights) for w in group]
+        if index == len(phrase.groups) - 1:
+            words[-1] = tail
+        groups.append(" <-> ".join(words))
+    return "(" + " & ".join(f"({g})" if "<->" in g and len(groups) > 1 else g for g in groups) + ")"
 
 
 def tsquery(phrases: Iterable[Phrase], where: Where = "all") -> str:
     """tsquery text (for `to_tsquery('simple', …)`) finding any of the phrases; "" when none."""
     weights = PG_WEIGHTS.get(where, "")
-    alternatives = sorted({_pg_alternative(v, weights) for p in phrases for v in p.variants()})
-    return " | ".join(alternatives)
+    return " | ".join(sorted({_pg_phrase(p, weights) for p in phrases}))
 
 
 def tsquery_except(include: str, exclude: str) -> str:

@@ -32,7 +32,7 @@ from lumen.llm import Attribution, Gateway
 from lumen.llm.context_block import ContextBlock, render_context_block
 from lumen.llm.models import is_offline
 from lumen.log import get_logger
-from lumen.render.answers import Source, answer_blocks, linkify, rest_messages
+from lumen.render.answers import Source, answer_blocks, linkify, rest_messages, source_line
 from lumen.render.common import escape
 
 log = get_logger(__name__)
@@ -274,8 +274,6 @@ def _summary(query: AskQuery, found: Retrieved, counts: dict, names: dict[str, s
 
 
 def _plain_line(source: Source) -> str:
-    from lumen.render.answers import source_line
-
     return source_line(source).removeprefix("• ")
 
 

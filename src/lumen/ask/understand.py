@@ -108,7 +108,7 @@ REPORT_CLAUSE = re.compile(
     rf"\b(?:did|have|has|do)\s+(?:it|they|those|these|that|any\s+of\s+them|each)\s+{YES_NO_VERBS}(?:ed|s)?\b"
     rf"|\bhow\s+(?:did|have|has|do)\s+(?:it|they|those|these|that)\s+{YES_NO_VERBS}(?:ed|s)?\b"
 )
-INDEFINITE = frozenset("anything something any anyone anybody everything all some which what nothing".split())
+INDEFINITE = frozenset("anything something any anyone anybody everything all some which what nothing there".split())
 COMPARE = re.compile(r"\b(?:compare[sd]?|comparing|comparison|vs\.?|versus|against|better|worse|more|fewer|less|than|difference|differ|side by side|or)\b")
 INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass|skip)\b.{0,60}?\b(?:instructions?|prompts?|rules|guidelines|above|previous|prior|everything|system|context)\b"
@@ -150,7 +150,6 @@ def without_injection(text: str) -> str:
 
 def _expand_contractions(text: str) -> str:
     text = re.sub(r"\b(\w+)n't\b", r"\1 not", text)
-    text = re.sub(r"\b(can) not\b", r"can not", text)
     text = re.sub(r"\b(what|that|it|there|who|where|here)'s\b", r"\1 is", text)
     return re.sub(r"'s\b", "", text)
 

@@ -109,6 +109,8 @@ class Phrase:
                 return (last, last + "s") if last.endswith("ing") else (last,)
             return forms(last)
         if len(last) >= 4 and last.isalpha() and not last.endswith("s"):
+            if last.endswith("y") and last[-2] not in "aeiou":
+                return (last, last[:-1] + "ies")
             return (last, last + ("es" if last.endswith(("x", "z", "ch", "sh")) else "s"))
         return (last,)
 

@@ -309,10 +309,25 @@ def _named_day(m: re.Match[str], now: _Now) -> Span | None:
     return Span(day.start, day.end, name)
 
 
+def _day_month_first(m: re.Match[str], now: _Now) -> Span | None:
+    if _g(m, "mname"):
+        return _month_day(m, now)
+    fake = {"mname": _g(m, "mname2"), "dd": _g(m, "dd2"), "yy": _g(m, "yy2")}
+    month = MONTHS[fake["mname"].rstrip(".")]
+    year = _year_of(fake["yy"], now.today.year)
+    try:
+        found = date(year, month, int(fake["dd"]))
+    except ValueError:
+        return None
+    if not fake["yy"] and found > now.today:
+        found = found.replace(year=year - 1)
+    return _day(found)
+
+
 POINTS: list[tuple[str, Resolver]] = [
     (r"(?P<y>20\d{2})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})", _iso),
     (rf"(?P<mname>{_MONTH})\s+(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<yy>{_YEAR}))?"
-     r"|(?P<dd2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mname2>" + _MONTH + rf")(?:,?\s+(?P<yy2>{_YEAR}))?", None),  # see _points
+     r"|(?P<dd2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mname2>" + _MONTH + rf")(?:,?\s+(?P<yy2>{_YEAR}))?", _day_month_first),
     (rf"(?:(?P<part>early|mid|middle|late|start|beginning|end)(?:-|\s+)(?:of\s+)?(?:the\s+)?"
      rf"(?:(?P<pyear>{_YEAR})|(?P<pmonth>{_MONTH})(?:\s+(?P<pmyear>{_YEAR}))?|(?:(?P<prel>last|previous|this|current)\s+)?(?P<punit>month|quarter|year)))",
      _part_of),
@@ -333,22 +348,6 @@ POINTS: list[tuple[str, Resolver]] = [
 ]
 
 
-def _day_month_first(m: re.Match[str], now: _Now) -> Span | None:
-    if _g(m, "mname"):
-        return _month_day(m, now)
-    fake = {"mname": _g(m, "mname2"), "dd": _g(m, "dd2"), "yy": _g(m, "yy2")}
-    month = MONTHS[fake["mname"].rstrip(".")]
-    year = _year_of(fake["yy"], now.today.year)
-    try:
-        found = date(year, month, int(fake["dd"]))
-    except ValueError:
-        return None
-    if not fake["yy"] and found > now.today:
-        found = found.replace(year=year - 1)
-    return _day(found)
-
-
-POINTS[1] = (POINTS[1][0], _day_month_first)
 _POINT_RES = [(re.compile(p), r) for p, r in POINTS]
 # One alternation of every point, for the range and "since" rules (groups renamed away).
 _ANY_POINT = "(?:" + "|".join(re.sub(r"\?P<\w+>", "", p) for p, _ in POINTS) + ")"
