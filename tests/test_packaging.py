@@ -29,6 +29,7 @@ def test_the_product_wheel_leaves_the_dev_workspace_out(tmp_path: Path) -> None:
     assert any(n.startswith("lumen/runtime.py") for n in names)
     assert any(n.startswith("lumen/db/migrations/versions/") for n in names)
     assert any(n.startswith("lumen/templates/lumen.example.yml") for n in names)
+    assert "lumen/ask/vocabulary.yaml" in names, "Ask's topic vocabulary is data the package needs"
     assert not [n for n in names if n.startswith("devslack/")]
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     requires = [line for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines() if line.startswith("Requires-Dist")]

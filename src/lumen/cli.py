@@ -407,7 +407,11 @@ def outcome(decision_id: int, verdict: str, metric, before, after, note, reporte
 @click.argument("question", nargs=-1, required=True)
 @click.option("--as-user", help="Answer as this Slack user would see it (private ventures hidden).")
 @click.option("--channel", help="Answer as if asked in this channel ID.")
-def ask(question: tuple[str, ...], as_user: str | None, channel: str | None) -> None:
+@click.option("--all", "show_all", is_flag=True, help="List every decision that answers it, not only the first page.")
+@click.option("--now", "now_text", metavar="TIMESTAMP",
+              help="Answer as if asked at this moment (ISO 8601, e.g. 2026-06-17 or 2026-06-17T11:00; "
+                   "without an offset, in the workspace's time zone): the same question gives the same answer.")
+def ask(question: tuple[str, ...], as_user: str | None, channel: str | None, show_all: bool, now_text: str | None) -> None:
     """Ask about the ventures' history, e.g. lumen ask what did Acme try last quarter?"""
     settings = _settings()
 
@@ -416,6 +420,7 @@ def ask(question: tuple[str, ...], as_user: str | None, channel: str | None) -> 
 
         c = await _prepare(settings)
         try:
+            now = _moment(now_text, c.workspace_tz) if now_text else None
             answer = await answer_question(
                 c.db.sessions,
                 c.gateway,
@@ -424,15 +429,35 @@ def ask(question: tuple[str, ...], as_user: str | None, channel: str | None) -> 
                 tz=c.workspace_tz,
                 user_id=as_user,
                 channel_id=channel,
+                now=now,
                 operator=as_user is None and channel is None,
+                show_all=show_all,
             )
         finally:
             await c.db.dispose()
         click.echo(_plain(answer.text))
         if answer.cited:
             click.echo("\ncited: " + ", ".join(f"#{i}" for i in answer.cited))
+        if answer.rest:
+            click.echo(f"\n{len(answer.rest)} more answer this: add --all to list them.")
+        footer = answer.blocks[-1]["elements"][0]["text"] if answer.blocks else ""
+        click.echo(_plain(footer))
 
     _run(go())
+
+
+def _moment(value: str, tz: str):  # type: ignore[no-untyped-def]
+    """--now: an ISO date or date-time; without an offset it is the workspace's local time."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time (e.g. 2026-06-17T11:00)", param_hint="--now") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return moment.astimezone(timezone.utc)
 
 
 def _plain(mrkdwn: str) -> str:

@@ -30,8 +30,26 @@ from lumen.db.session import Database
 from lumen.container import Container
 from lumen.runtime import build_container
 from lumen.ventures.sync import sync_config
-from tests.ask.history import CONFIG_YAML, MEMBERS, NOW, Planned, generate, history_config, write_history
+from tests.ask import history as first_history
+from tests.ask.quality import history as quality_history
+from tests.ask.history import MEMBERS, NOW, Planned, write_history
 from tests.support.databases import _asyncpg_dsn, postgres_admin_url, sqlite_url
+
+
+@dataclass(frozen=True)
+class Source:
+    """A generated history: its plan, its lumen.yml and who is in which channel."""
+
+    name: str
+    generate: Callable[[datetime], list[Any]]
+    config: Callable[[], LumenConfig]
+    write: Callable[..., Any]
+    config_yaml: str
+    members: dict[str, set[str]]
+
+
+FIRST = Source("first", first_history.generate, first_history.history_config, first_history.write_history,
+               first_history.CONFIG_YAML, first_history.MEMBERS)
 
 
 class ChannelMembers(SlackDirectory):
@@ -73,13 +91,13 @@ def _in_thread(factory: Callable[[], Any]) -> Any:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-async def _build(url: str, config: LumenConfig, plans: list[Planned]) -> dict[str, int]:
+async def _build(url: str, config: LumenConfig, plans: list[Planned], write: Callable[..., Any] = write_history) -> dict[str, int]:
     db = Database(url)
     try:
         await upgrade(db.engine)
         async with db.transaction() as session:
             await sync_config(session, config)
-            return await write_history(session, plans)
+            return await write(session, plans)
     finally:
         await db.dispose()
 
@@ -89,17 +107,17 @@ class Templates:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.built: dict[tuple[str, datetime], tuple[str, list[Planned], dict[str, int]]] = {}
+        self.built: dict[tuple[str, datetime, str], tuple[str, list[Planned], dict[str, int]]] = {}
         self.pg_names: list[str] = []
 
-    def get(self, backend: str, now: datetime) -> tuple[str, list[Planned], dict[str, int]]:
-        key = (backend, now)
+    def get(self, backend: str, now: datetime, source: Source = FIRST) -> tuple[str, list[Planned], dict[str, int]]:
+        key = (backend, now, source.name)
         if key not in self.built:
-            plans = generate(now)
-            config = history_config()
+            plans = source.generate(now)
+            config = source.config()
             if backend == "sqlite":
                 path = self.directory / f"history-{len(self.built)}.db"
-                ids = _in_thread(lambda: _build(sqlite_url(path.parent, path.name), config, plans))
+                ids = _in_thread(lambda: _build(sqlite_url(path.parent, path.name), config, plans, source.write))
                 self.built[key] = (str(path), plans, ids)
             else:
                 admin = postgres_admin_url()
@@ -108,7 +126,7 @@ class Templates:
                 _in_thread(lambda: _pg(admin, f'CREATE DATABASE "{name}"'))
                 self.pg_names.append(name)
                 url = make_url(admin).set(drivername="postgresql+asyncpg", database=name)
-                ids = _in_thread(lambda: _build(url.render_as_string(hide_password=False), config, plans))
+                ids = _in_thread(lambda: _build(url.render_as_string(hide_password=False), config, plans, source.write))
                 self.built[key] = (name, plans, ids)
         return self.built[key]
 
@@ -146,9 +164,10 @@ def history_settings(url: str, config_path: Path, **extra: Any) -> Settings:
 
 
 @asynccontextmanager
-async def open_history(templates: Templates, backend: str, now: datetime, tmp_path: Path) -> AsyncIterator[History]:
-    """A private copy of the history built for `now`, with container that know channel members."""
-    source, plans, ids = templates.get(backend, now)
+async def open_history(templates: Templates, backend: str, now: datetime, tmp_path: Path,
+                       history_source: Source = FIRST) -> AsyncIterator[History]:
+    """A private copy of the history built for `now`, with a container that knows channel members."""
+    source, plans, ids = templates.get(backend, now, history_source)
     pg_name = None
     if backend == "sqlite":
         path = tmp_path / "ask.db"
@@ -161,9 +180,10 @@ async def open_history(templates: Templates, backend: str, now: datetime, tmp_pa
         await _pg(admin, f'CREATE DATABASE "{pg_name}" TEMPLATE "{source}"')
         url = make_url(admin).set(drivername="postgresql+asyncpg", database=pg_name).render_as_string(hide_password=False)
     config_path = tmp_path / "lumen.yml"
-    config_path.write_text(CONFIG_YAML)
+    config_path.write_text(history_source.config_yaml)
     db = Database(url)
-    container = build_container(history_settings(url, config_path), history_config(), db, directory=ChannelMembers())
+    container = build_container(history_settings(url, config_path), history_source.config(), db,
+                                directory=ChannelMembers(history_source.members))
     try:
         yield History(url=url, db=db, container=container, plans=plans, ids=ids, now=now, config_path=config_path)
     finally:
@@ -191,4 +211,15 @@ async def live_history(templates: Templates, backend: str, tmp_path: Path) -> As
     """The same kind of history as of the real clock, for paths that ask without `now=`."""
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0, minute=0)
     async with open_history(templates, backend, now, tmp_path) as opened:
+        yield opened
+
+
+QUALITY = Source("quality", quality_history.generate, quality_history.history_config, quality_history.write_history,
+                 quality_history.CONFIG_YAML, quality_history.MEMBERS)
+
+
+@pytest.fixture
+async def quality_history_db(templates: Templates, backend: str, tmp_path: Path) -> AsyncIterator[History]:
+    """The second history (tests/ask/quality), as of its NOW (2026-06-17 15:00 UTC)."""
+    async with open_history(templates, backend, quality_history.NOW, tmp_path, QUALITY) as opened:
         yield opened

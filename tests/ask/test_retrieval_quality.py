@@ -1,20 +1,20 @@
-"""Retrieval quality: 16 questions, each with the decisions its answer must cite.
+"""Retrieval quality, measured on two generated histories, each question judged by the generator's facts.
 
-What each answer should cite is computed from the generator's own facts (venture, topic,
-local date, latest verdict) in `tests/ask/history.py`, never from the code under test. The
-answers come from `answer_question` with the offline model, which cites every record it is
-given, so `answer.cited` is exactly what retrieval found.
+What each answer should cite is computed from the generator's own facts (venture, topic, tags,
+local date, status, latest verdict), never from the code under test. The answers come from
+`answer_question` with the offline model, which cites every record it is given, so `answer.cited`
+is exactly what retrieval found.
 
-Measured (offline model, SQLite and Postgres alike): micro precision 0.791, micro recall 0.989
-over 16 questions (115 cited, 92 relevant). The thresholds below sit just under that, so a
-regression fails while the known imprecision passes:
-  * PRECISION_MIN 0.75 — search words are OR-ed, so a word that also means something else
-    brings neighbours along. Almost all of the loss is "customer commitments at zenith" (6 of
-    24 cited are commitments: "customer" also matches "Encrypt customer exports"), plus an
-    email *campaign* under "ads", "adopters" under "adopt" and "marketplace" under "marketing".
-  * RECALL_MIN 0.95, and every question finds at least RECALL_FLOOR of what it must cite. The
-    one miss: a LinkedIn post boost (category resource_allocation) is not found as "marketing".
-Private ventures never appear for non-members.
+1. The first history (tests/ask/history.py), 16 questions. Measured (SQLite and Postgres alike):
+   micro precision 1.0, micro recall 1.0 (92 cited, 92 relevant); before issue 11, 0.791 and 0.989.
+2. The second history (tests/ask/quality/), 118 questions in people's words: 98 written before
+   the topic vocabulary existed, 20 after it (and measured once before any change: precision
+   0.51, recall 0.89). Now micro precision 0.994, recall 0.988 on both databases (1037 cited,
+   1043 relevant on SQLite); no invented citation, no private leak. What is left is arguable:
+   retargeting on Instagram filed as display rather than paid social, blog guides not counted as
+   SEO, a cloud budget not counted among "big purchases".
+The thresholds sit under the measured figures and at the issue's targets (recall 0.95,
+precision 0.85), so a regression fails.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from lumen.ask.service import answer_question
 from tests.ask.conftest import History
 from tests.ask.history import Planned
 
-PRECISION_MIN = 0.75
+PRECISION_MIN = 0.85
 RECALL_MIN = 0.95
 RECALL_FLOOR = 0.8
 
@@ -130,3 +130,65 @@ async def test_precision_and_recall_over_the_question_set(history: History) -> N
     assert not weak, weak
     assert precision >= PRECISION_MIN, report
     assert recall >= RECALL_MIN, report
+
+
+# --- the second history: 118 questions in people's words ------------------------------------------
+
+QUALITY_PRECISION_MIN = 0.85
+QUALITY_RECALL_MIN = 0.95
+
+
+async def test_questions_worded_apart_from_the_vocabulary(quality_history_db: History) -> None:
+    """tests/ask/quality: five ventures over two years, and questions written before Lumen's topic
+    vocabulary, each judged by the generator's facts. Every answer lists all it found (`show_all`),
+    so `cited` is exactly what retrieval returned."""
+    from tests.ask.quality.questions import load_cases
+
+    history = quality_history_db
+    c = history.container
+    known_ids = set(history.ids.values())
+    private_titles = {p.title for p in history.plans if p.venture == "marlow"} - {
+        p.title for p in history.plans if p.venture != "marlow"
+    }
+    rows = []
+    true_positives = cited_total = relevant_total = 0
+    invented = leaks = 0
+    for case in load_cases():
+        expected = history.ids_where(case.relevant())
+        assert expected or case.none, f"the generator must give {case.question!r} something to find"
+        answer = await answer_question(
+            c.db.sessions, c.gateway, c.directory, case.question,
+            tz=c.workspace_tz, user_id=case.user, channel_id=case.channel, now=history.now, show_all=True,
+        )
+        cited = set(answer.cited)
+        invented += len(cited - known_ids)
+        visible = set(case.visible())
+        leaked = {i for i in cited & known_ids if history.plan_of(i).venture not in visible}
+        if "marlow" not in visible:
+            leaked |= {0} if ("Marlow" in answer.text or any(t in answer.text for t in private_titles)) else set()
+        leaks += len(leaked)
+        hits = len(cited & expected)
+        true_positives += hits
+        cited_total += len(cited)
+        relevant_total += len(expected)
+        rows.append({
+            "question": case.question, "cited": len(cited), "relevant": len(expected), "hits": hits,
+            "extra": sorted(history.plan_of(i).title for i in cited - expected if i in known_ids)[:6],
+            "missed": sorted(history.plan_of(i).title for i in expected - cited)[:6],
+            "understood": answer.blocks[-1]["elements"][0]["text"],
+        })
+    precision = true_positives / cited_total if cited_total else 0.0
+    recall = true_positives / relevant_total
+    report = {
+        "backend": history.db.dialect, "questions": len(rows), "micro_precision": round(precision, 3),
+        "micro_recall": round(recall, 3), "cited": cited_total, "relevant": relevant_total,
+        "invented_citations": invented, "privacy_leaks": leaks,
+    }
+    print("\nask quality, second history:", json.dumps(report))
+    for row in rows:
+        if row["extra"] or row["missed"]:
+            print("  ", json.dumps(row))
+    assert len(rows) >= 80
+    assert invented == 0 and leaks == 0, report
+    assert precision >= QUALITY_PRECISION_MIN, report
+    assert recall >= QUALITY_RECALL_MIN, report

@@ -45,7 +45,7 @@ def test_answer_lists_each_source_with_its_outcome_then_the_footer() -> None:
     sources = blocks[1]["elements"][0]["text"].splitlines()
     assert sources[0] == "*Sources*"
     assert sources[1] == f"• <{PODCAST.permalink}|#12 Sponsor a podcast> · Acme Analytics · 2026-01-14 · ✅ success"
-    assert sources[2] == "• #13 Hire a part-time designer · Acme Analytics · 2026-01-20 · … awaiting approval, no outcome yet"
+    assert sources[2] == "• #13 Hire a part-time designer · Acme Analytics · 2026-01-20 · ⏳ waiting for approval"
     assert sources[3] == "• #14 Buy a data enrichment tool · Acme Analytics · 2026-02-01 · 🚫 rejected"
     assert blocks[-1] == {"type": "context", "elements": [{"type": "mrkdwn", "text": "Answered from Acme's records"}]}
 
@@ -76,3 +76,31 @@ def test_thirty_sources_with_long_titles_all_shown_within_limits() -> None:
     shown = texts(valid_blocks(answer_blocks("Summary.", sources, "footer")))
     for i in range(1, 31):
         assert f"|#{i} A very long" in shown
+
+
+def test_expired_and_corrected_outcomes_are_said_in_the_sources() -> None:
+    expired = replace(DESIGNER, status="expired")
+    corrected = replace(PODCAST, verdict="failure", corrected_from="success")
+    lines = texts(valid_blocks(answer_blocks("See below.", [expired, corrected], "footer")))
+    assert "⌛ expired before anyone decided" in lines
+    assert "❌ failure (first reported success)" in lines
+
+
+def test_a_long_answer_says_how_many_more_and_carries_the_show_all_button() -> None:
+    blocks = valid_blocks(answer_blocks("First page.", [PODCAST], "footer", more="24 more decisions answer this.",
+                                        show_all=('{"q": {}}', 24)))
+    [more] = [b for b in blocks if b.get("accessory")]
+    assert more["text"]["text"] == "24 more decisions answer this."
+    assert more["accessory"]["text"]["text"] == "Show all 24" and more["accessory"]["value"] == '{"q": {}}'
+    assert blocks[-1]["elements"][0]["text"] == "footer"
+
+
+def test_the_rest_of_an_answer_fills_as_many_messages_as_it_takes() -> None:
+    from lumen.render.answers import rest_messages
+
+    sources = [replace(PODCAST, decision_id=i, title="A decision with a fairly long title " * 3) for i in range(1, 201)]
+    messages = [valid_blocks(m) for m in rest_messages(sources, more_than_cap=True)]
+    listed = [int(i) for m in messages for i in __import__("re").findall(r"\|#(\d+) ", texts(m))]
+    assert listed == list(range(1, 201))
+    assert "There are more still" in texts(messages[-1])
+    assert "Nothing more to show" in texts(valid_blocks(rest_messages([])[0]))

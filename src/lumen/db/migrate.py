@@ -9,8 +9,8 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-# Search structures live outside the ORM models (FTS5 tables, expression indexes).
-SEARCH_OBJECTS = ("decisions_fts", "ix_decisions_search")
+# Search structures live outside the ORM models (FTS5 tables, the stored tsvector and its index).
+SEARCH_OBJECTS = ("decisions_fts", "ix_decisions_search", "search_vector")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]

@@ -130,13 +130,15 @@ ANSWER_GROUPS = (
     ("failure", "What failed"),
     ("mixed", "Mixed results"),
     ("rejected", "Rejected by a human"),
+    ("expired", "Expired before anyone decided"),
+    ("awaiting_approval", "Waiting for approval"),
     ("pending", "No outcome yet"),
 )
 
 
 def _answer_group(record: dict[str, Any]) -> str:
-    if record.get("status") == "rejected":
-        return "rejected"
+    if record.get("status") in ("rejected", "expired", "awaiting_approval"):
+        return str(record["status"])
     verdict = record.get("verdict")
     return verdict if verdict in ("success", "failure", "mixed") else "pending"
 
@@ -147,6 +149,8 @@ def _record_line(record: dict[str, Any]) -> str:
         line += f" — {record['metric']} {record['before']:g} → {record['after']:g}"
     if record.get("outcome_note"):
         line += f" — {record['outcome_note']}"
+    if record.get("corrected_from"):
+        line += f" — first reported as {record['corrected_from']}, later corrected"
     if record.get("reason"):
         line += f" — rejected: {record['reason']}"
     return line
@@ -159,6 +163,8 @@ def answer_text(ctx: ContextBlock) -> str:
     if not records:
         return f"{OFFLINE_MARK}Nothing recorded for {scope}."
     parts = [f"{OFFLINE_MARK}Recorded for {scope}: {len(records)} decision(s)."]
+    if ctx.extra.get("summary"):
+        parts.append(str(ctx.extra["summary"]))
     for key, title in ANSWER_GROUPS:
         group = [r for r in records if _answer_group(r) == key]
         if group:

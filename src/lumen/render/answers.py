@@ -1,4 +1,8 @@
-"""Answers to questions: the text, then every cited decision with its link and outcome."""
+"""Answers to questions: the text, then every cited decision with its link and outcome.
+
+A long answer shows its first page, says how many more there are, and carries a "Show all N"
+button; the rest then comes as messages of its own (`rest_messages`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ import re
 from dataclasses import dataclass
 
 from lumen.render.common import context, escape, section
-from lumen.render.limits import MAX_CONTEXT_ELEMENTS, MAX_SECTION_TEXT, Block, check_blocks, clip
+from lumen.render.limits import MAX_BLOCKS_MESSAGE, MAX_CONTEXT_ELEMENTS, MAX_SECTION_TEXT, Block, check_blocks, clip
 
 OUTCOME_ICON = {"success": "✅", "failure": "❌", "mixed": "➗", None: "…"}
+SHOW_ALL_ACTION = "ask_show_all"
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,7 @@ class Source:
     permalink: str | None
     status: str
     verdict: str | None
+    corrected_from: str | None = None
 
 
 def link(source: Source) -> str:
@@ -40,17 +46,38 @@ def linkify(answer: str, sources: dict[int, Source]) -> str:
     return re.sub(r"\[#(\d+)\]", replace, safe)
 
 
-def _source_line(source: Source) -> str:
+def source_line(source: Source) -> str:
     if source.status == "rejected":
         outcome = "🚫 rejected"
+    elif source.status == "expired":
+        outcome = "⌛ expired before anyone decided"
+    elif source.status == "awaiting_approval":
+        outcome = "⏳ waiting for approval"
     elif source.verdict:
         outcome = f"{OUTCOME_ICON.get(source.verdict, '')} {source.verdict}"
+        if source.corrected_from:
+            outcome += f" (first reported {source.corrected_from})"
     else:
         outcome = f"… {source.status.replace('_', ' ')}, no outcome yet"
     return f"• {link(source)} · {escape(source.venture)} · {source.created} · {outcome}"
 
 
-def answer_blocks(text: str, sources: list[Source], footer: str) -> list[Block]:
+def _lines_in_sections(lines: list[str], first: str = "") -> list[str]:
+    """Whole lines packed into texts of at most 3000 characters (a cut would break a link)."""
+    texts = [first] if first else [""]
+    for line in lines:
+        if texts[-1] and len(texts[-1]) + 1 + len(line) > MAX_SECTION_TEXT:
+            texts.append(line)
+        else:
+            texts[-1] = f"{texts[-1]}\n{line}" if texts[-1] else line
+    return [t for t in texts if t]
+
+
+def answer_blocks(
+    text: str, sources: list[Source], footer: str, *, more: str | None = None, show_all: tuple[str, int] | None = None
+) -> list[Block]:
+    """The answer, its sources, how many more there are (with the button that shows them), and
+    the footer that says how the question was understood."""
     blocks: list[Block] = []
     remaining = text
     while remaining and len(blocks) < 5:
@@ -60,14 +87,36 @@ def answer_blocks(text: str, sources: list[Source], footer: str) -> list[Block]:
         chunk, remaining = remaining[:cut], remaining[cut:]
         blocks.append(section(chunk))
     if sources:
-        # One source per line, whole: lines fill elements of up to 3000 characters (a clip would cut
-        # a link in half), and a context block holds ten of them — more than an answer's 25 sources.
-        elements = ["*Sources*"]
-        for line in (_source_line(s) for s in sources):
-            if len(elements[-1]) + 1 + len(line) <= MAX_SECTION_TEXT:
-                elements[-1] += "\n" + line
-            else:
-                elements.append(line)
-        blocks.append(context(*elements[:MAX_CONTEXT_ELEMENTS]))
-    blocks.append(context(footer))
+        elements = _lines_in_sections([source_line(s) for s in sources], "*Sources*")
+        for start in range(0, len(elements), MAX_CONTEXT_ELEMENTS):
+            if len(blocks) >= MAX_BLOCKS_MESSAGE - 3:
+                break
+            blocks.append(context(*elements[start: start + MAX_CONTEXT_ELEMENTS]))
+    if more:
+        accessory = None
+        if show_all is not None:
+            value, count = show_all
+            accessory = {
+                "type": "button",
+                "action_id": SHOW_ALL_ACTION,
+                "text": {"type": "plain_text", "text": f"Show all {count}"},
+                "value": value,
+            }
+        blocks.append(section(escape(more), accessory=accessory))
+    blocks.append(context(escape(footer)))
     return check_blocks(blocks)
+
+
+def rest_messages(sources: list[Source], *, more_than_cap: bool = False) -> list[list[Block]]:
+    """The rest of a long answer: its decisions, one line each, in as many messages as it takes."""
+    if not sources:
+        return [check_blocks([section("Nothing more to show: every decision that answers this was in the answer.")])]
+    texts = _lines_in_sections([source_line(s) for s in sources])
+    per_message = MAX_BLOCKS_MESSAGE - 2
+    messages: list[list[Block]] = []
+    for start in range(0, len(texts), per_message):
+        messages.append([section(t) for t in texts[start: start + per_message]])
+    messages[0].insert(0, context(f"The other {len(sources)} decision{'s' if len(sources) != 1 else ''} that answer this"))
+    if more_than_cap:
+        messages[-1].append(context("There are more still: narrow the question (a venture, a period, a topic) to see them."))
+    return [check_blocks(m) for m in messages]

@@ -48,6 +48,14 @@ def button_click(body: dict[str, Any]) -> ButtonClick | None:
     )
 
 
+def thread_of(body: dict[str, Any]) -> str | None:
+    """The thread a clicked message sits in, when it is a reply."""
+    message = _dict(body.get("message"))
+    container = _dict(body.get("container"))
+    value = message.get("thread_ts") or container.get("thread_ts")
+    return value if isinstance(value, str) else None
+
+
 def view_input(values: dict[str, Any], block_id: str, action_id: str | None = None) -> str | None:
     """A modal input's value (text, or a select's choice), stripped; None when empty."""
     element = _dict(_dict(values.get(block_id)).get(action_id or block_id))

@@ -1,4 +1,5 @@
-"""Questions: /lumen ask, @Lumen mentions, DMs and Slack's assistant view. Answers go in a thread."""
+"""Questions: /lumen ask, @Lumen mentions, DMs and Slack's assistant view. Answers go in a thread,
+and a long answer's "Show all N" button posts the rest there."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from slack_bolt.response import BoltResponse
 from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
 from slack_sdk.web.async_client import AsyncWebClient
 
-from lumen.ask.service import answer_question
+from lumen.ask.service import answer_question, rest_of_answer
 from lumen.container import Container
 from lumen.engine import outbox
 from lumen.log import get_logger
 from lumen.render import messages
+from lumen.render.answers import SHOW_ALL_ACTION
+from lumen.slack import payloads
 from lumen.slack.direct_writes import assistant_status
+from lumen.slack.listeners import ack_first
 
 log = get_logger(__name__)
 
@@ -63,8 +67,32 @@ async def answer_in_thread(
     c.signals.outbox.notify()
 
 
+async def post_the_rest(c: Container, body: dict[str, Any]) -> None:
+    """"Show all N": the decisions the answer did not show, in the answer's thread."""
+    click = payloads.button_click(body)
+    if click is None or not click.channel_id or not click.message_ts:
+        return
+    thread_ts = payloads.thread_of(body) or click.message_ts
+    parts = await rest_of_answer(c.db.sessions, c.directory, click.value, user_id=click.user_id, channel_id=click.channel_id)
+    async with c.db.transaction() as session:
+        for index, blocks in enumerate(parts):
+            await outbox.enqueue(
+                session,
+                "chat.postMessage",
+                {"channel": click.channel_id, "thread_ts": thread_ts, "text": "The rest of the answer", "blocks": blocks},
+                # Once per answer: a second click, or a retried delivery, posts nothing twice.
+                dedupe_key=f"ask:rest:{click.channel_id}:{click.message_ts}:{index}",
+            )
+    c.signals.outbox.notify()
+
+
 def register(app: AsyncApp, c: Container) -> None:
     assistant = AsyncAssistant()
+
+    async def show_all(body: dict[str, Any]) -> None:
+        await post_the_rest(c, body)
+
+    app.action(SHOW_ALL_ACTION)(ack_first(show_all, c.inflight))
 
     @assistant.thread_started
     @c.inflight.in_background
