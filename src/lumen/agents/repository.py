@@ -54,20 +54,22 @@ async def waiting_for_humans(session: AsyncSession, venture_id: int, limit: int)
 
 
 async def turned_down(session: AsyncSession, venture_id: int, since: datetime, limit: int) -> Sequence[Any]:
-    """(decision, approval) the venture's humans rejected (or let expire) after `since`, newest first."""
-    return (
-        await session.execute(
-            select(Decision, Approval)
-            .join(Approval, Approval.decision_id == Decision.id)
-            .where(
-                Approval.venture_id == venture_id,
-                Approval.status.in_([ApprovalStatus.REJECTED, ApprovalStatus.EXPIRED]),
-                Approval.resolved_at > since,
+    """(decision, approval) the venture's humans rejected (or let expire) after `since`, newest first.
+
+    One query per status: each walks (venture_id, status, resolved_at) backwards and stops at
+    `limit`, where one query over both statuses sorts every one of the period's refusals."""
+    found: list[Any] = []
+    for status in (ApprovalStatus.REJECTED, ApprovalStatus.EXPIRED):
+        found += (
+            await session.execute(
+                select(Decision, Approval)
+                .join(Approval, Approval.decision_id == Decision.id)
+                .where(Approval.venture_id == venture_id, Approval.status == status, Approval.resolved_at > since)
+                .order_by(Approval.resolved_at.desc())
+                .limit(limit)
             )
-            .order_by(Approval.resolved_at.desc())
-            .limit(limit)
-        )
-    ).all()
+        ).all()
+    return sorted(found, key=lambda row: row[1].resolved_at, reverse=True)[:limit]
 
 
 async def decision_with_owners(session: AsyncSession, decision_id: int) -> tuple[Decision, Venture, Agent] | None:

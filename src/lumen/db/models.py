@@ -153,6 +153,7 @@ class Decision(IdMixin, TimestampMixin, Base):
     __tablename__ = "decisions"
     __table_args__ = (
         Index("ix_decisions_venture_created", "venture_id", "created_at"),
+        Index("ix_decisions_venture_category", "venture_id", "category", "id"),
         # Newest first across every venture ("what failed last quarter?"): see migration 0003.
         Index("ix_decisions_created", "created_at"),
         # A replayed step must not store the same decision twice.
