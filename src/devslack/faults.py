@@ -1,6 +1,7 @@
 """Faults a test turns on: Slack slow, failing, rate limiting, or not there at all.
 
-They apply to the Web API and to response_urls alike, as a Slack incident would. A slow
+Slowness and refused connections apply to the Web API and to response_urls alike, as a
+Slack incident would; an outage covers response_urls when asked to. A slow
 Slack does the work first and answers late (the message is posted even if the caller gave
 up waiting), which is the case that tempts a client into sending twice.
 """
@@ -44,6 +45,7 @@ class _Window:
 class Faults:
     delay: float = 0.0
     status: int | None = None  # every call answers this HTTP status
+    response_urls_down: bool = False  # and so does every response_url
     methods: dict[str, _MethodFault] = field(default_factory=dict)
     windows: dict[str, _Window] = field(default_factory=dict)
 

@@ -23,7 +23,7 @@ async def handle_response_url(request: web.Request) -> web.Response:
             raise ValueError
     except ValueError:
         return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
-    if ws.faults.status is not None:
+    if ws.faults.status is not None and ws.faults.response_urls_down:
         await ws.faults.late()
         return web.json_response({"ok": False, "error": "service_unavailable"}, status=ws.faults.status)
     try:

@@ -108,9 +108,11 @@ class Workspace(UserActions, WorkspaceState):
         """The next ``times`` calls of ``method`` answer HTTP 429 + Retry-After."""
         self._rate_limits[method] = _RateLimit(times, retry_after)
 
-    def outage(self, down: bool = True, status: int = 503) -> None:
-        """While down, every Web API call and response_url answers HTTP ``status`` (503, 500…)."""
+    def outage(self, down: bool = True, status: int = 503, *, response_urls: bool = False) -> None:
+        """While down, every Web API call (and, with ``response_urls``, every response_url)
+        answers HTTP ``status`` (503, 500…)."""
         self.faults.status = status if down else None
+        self.faults.response_urls_down = down and response_urls
 
     @property
     def is_down(self) -> bool:

@@ -63,12 +63,15 @@ async def test_refused_connections_reach_nothing_until_the_workspace_listens_aga
     assert (await client.auth_test())["ok"]
 
 
-async def test_an_outage_can_answer_500_and_covers_response_urls(workspace, client):
+async def test_an_outage_can_answer_500_and_cover_response_urls(workspace, client):
     workspace.outage(True, status=500)
     with pytest.raises(SlackApiError) as e:
         await client.auth_test()
     assert e.value.response.status_code == 500
     async with aiohttp.ClientSession() as http:
+        async with http.post(f"{workspace.base_url}/response/anything", json={"text": "x"}) as response:
+            assert response.status == 404  # the Web API is down; response_urls answer as usual
+        workspace.outage(True, status=500, response_urls=True)
         async with http.post(f"{workspace.base_url}/response/anything", json={"text": "x"}) as response:
             assert response.status == 500
     workspace.outage(False)
