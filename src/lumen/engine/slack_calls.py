@@ -1,0 +1,114 @@
+"""One Slack call for the outbox, and what its answer means for the row.
+
+Slack says "no" in several ways that call for different things: wait exactly as long as
+asked (429), wait for Slack to come back (no connection, a timeout, a 5xx), join the channel
+first, try again later, or never (an error no retry can fix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+# Not a Web API method: a slash command's reply, posted to its response_url.
+RESPONSE_URL = "response_url"
+
+# Errors no retry can fix; the row is kept as dead for the operator.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "not_authed",
+        "missing_scope",
+        "not_allowed_token_type",
+        "invalid_arguments",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "message_not_found",
+        "cant_update_message",
+        "user_not_found",
+        "is_archived",
+        "restricted_action",
+    }
+)
+# Slack itself is in trouble: like no answer at all.
+UNAVAILABLE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    RATE_LIMITED = "rate_limited"
+    UNREACHABLE = "unreachable"
+    NOT_IN_CHANNEL = "not_in_channel"
+    PERMANENT = "permanent"
+    FAILED = "failed"  # some other refusal: try again later
+
+
+@dataclass(frozen=True)
+class Answer:
+    outcome: Outcome
+    data: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    retry_after: float = 0.0
+
+
+async def call_slack(client: AsyncWebClient, method: str, payload: dict[str, Any]) -> Answer:
+    if method == RESPONSE_URL:
+        return await _respond(payload, client.timeout)
+    try:
+        response = await client.api_call(method, json=payload)
+    except SlackApiError as exc:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return refusal(exc.response.status_code, str(data.get("error", "")), exc.response.headers)
+    except Exception as exc:  # Slack unreachable, timeouts
+        return Answer(Outcome.UNREACHABLE, error=_described(exc))
+    return Answer(Outcome.SENT, data=response.data if isinstance(response.data, dict) else {})
+
+
+def refusal(status: int, error: str, headers: Any) -> Answer:
+    if status == 429 or error == "ratelimited":
+        return Answer(Outcome.RATE_LIMITED, error="ratelimited", retry_after=_retry_after(headers))
+    if status >= 500 or error in UNAVAILABLE_ERRORS:
+        return Answer(Outcome.UNREACHABLE, error=error or f"HTTP {status}")
+    if error == "not_in_channel":
+        return Answer(Outcome.NOT_IN_CHANNEL, error=error)
+    if error in PERMANENT_ERRORS:
+        return Answer(Outcome.PERMANENT, error=error)
+    return Answer(Outcome.FAILED, error=error or f"HTTP {status}")
+
+
+async def _respond(payload: dict[str, Any], timeout: int) -> Answer:
+    client = AsyncWebhookClient(payload["url"], timeout=timeout, retry_handlers=[])
+    try:
+        response = await client.send_dict(payload["message"])
+    except Exception as exc:
+        return Answer(Outcome.UNREACHABLE, error=_described(exc))
+    status = response.status_code
+    if 200 <= status < 300:
+        return Answer(Outcome.SENT)
+    if status == 429:
+        return Answer(Outcome.RATE_LIMITED, error="ratelimited", retry_after=_retry_after(response.headers))
+    if status >= 500:
+        return Answer(Outcome.UNREACHABLE, error=f"HTTP {status}")
+    # 404: the response_url expired or was used up; 400: Slack will not take it. Not retried.
+    return Answer(Outcome.PERMANENT, error=f"HTTP {status}: {(response.body or '')[:120]}")
+
+
+def _retry_after(headers: Any) -> float:
+    try:
+        return max(1.0, float((headers or {}).get("Retry-After") or (headers or {}).get("retry-after") or 1))
+    except ValueError:
+        return 1.0
+
+
+def _described(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
