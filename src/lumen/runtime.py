@@ -33,7 +33,7 @@ from lumen.db.session import Database
 from lumen.domain.config import LumenConfig
 from lumen.domain.directory import Directory
 from lumen.engine import inbox
-from lumen.engine.drain import DEFAULT_GRACE_SECONDS, drain
+from lumen.engine.drain import DEFAULT_GRACE_SECONDS, OUTBOX_SHARE, drain
 from lumen.engine.handlers import Handlers
 from lumen.engine.outbox import OutboxDispatcher
 from lumen.engine.scheduler import Scheduler
@@ -207,19 +207,21 @@ class Replica:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
+        work_deadline = deadline - grace * OUTBOX_SHARE
 
-        def left() -> float:
-            return max(0.0, deadline - loop.time())
+        def left(until: float = deadline) -> float:
+            return max(0.0, until - loop.time())
 
+        self.outbox.finish_by(deadline)
         if self._socket_mode is not None:
             with suppress(Exception):
                 await self._socket_mode.close_async()
         if self._runner is not None:
             await self._runner.cleanup()  # listeners return right after their ack
         # One deadline for all: a supervisor's SIGKILL comes a fixed time after its SIGTERM.
-        await asyncio.gather(
-            self.scheduler.stop(left()), self.worker.stop(left()), self.container.inflight.drain(left())
-        )
+        # Runs and listener work end a share of it early, so that the outbox has its turn.
+        work = left(work_deadline)
+        await asyncio.gather(self.scheduler.stop(work), self.worker.stop(work), self.container.inflight.drain(work))
         if self._outbox_task is not None:
             self.outbox.stop()
             await drain([self._outbox_task], left(), what="outbox")

@@ -19,6 +19,9 @@ log = get_logger(__name__)
 
 # Long enough for a model call or a Slack post to finish; short enough for a rolling deploy.
 DEFAULT_GRACE_SECONDS = 20.0
+# The last part of the grace belongs to the outbox: the posts of the runs that just finished
+# go out, and a Slack call in hand ends, however long the model calls still running take.
+OUTBOX_SHARE = 0.25
 
 P = ParamSpec("P")
 
