@@ -44,6 +44,7 @@ from lumen.log import get_logger
 from lumen.settings import Settings
 from lumen.slack.app import SLACK_PATH, build_slack_app, web_client
 from lumen.slack.directory import SlackDirectory
+from lumen.slack.identity import BotIdentity
 from lumen.ventures.service import learn_channel_ids
 from lumen.ventures.sync import sync_config
 
@@ -149,9 +150,10 @@ class Replica:
     def __init__(self, c: Container, *, background: bool = True, workers: int = 4, sweep_seconds: float = 15) -> None:
         self.container = c
         self.client = web_client(c.settings)
-        self.bolt = build_slack_app(c, self.client)
+        self.identity = BotIdentity(self.client)
+        self.bolt = build_slack_app(c, self.client, self.identity)
         self.web_app = self.bolt.web_app(path=SLACK_PATH)
-        api.add_routes(self.web_app, c)
+        api.add_routes(self.web_app, c, slack=self.identity.check)
         self.background = background
         self.sweep_seconds = sweep_seconds
         self.outbox = make_outbox(c, self.client)
@@ -175,6 +177,7 @@ class Replica:
 
             self._socket_mode = AsyncSocketModeHandler(self.bolt, c.settings.slack_app_token)
             await self._socket_mode.connect_async()
+        self.identity.learn()  # who the bot is, in the background: a request never waits for it
         await resolve_channels(c, self.client)
         if self.background:
             self.scheduler.every(self.sweep_seconds, "approvals:sweep", self._sweep)
