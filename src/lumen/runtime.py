@@ -45,6 +45,7 @@ from lumen.settings import Settings
 from lumen.slack.app import SLACK_PATH, build_slack_app, web_client
 from lumen.slack.directory import SlackDirectory
 from lumen.slack.identity import BotIdentity
+from lumen.slack.middleware import replay_abandoned
 from lumen.ventures.service import learn_channel_ids
 from lumen.ventures.sync import sync_config
 
@@ -182,6 +183,7 @@ class Replica:
         if self.background:
             self.scheduler.every(self.sweep_seconds, "approvals:sweep", self._sweep)
             self.scheduler.every(3600, "slack:prune-receipts", self._prune_receipts)
+            self.scheduler.every(self.sweep_seconds, "slack:replay-events", self._replay_events)
             await self.scheduler.start()
             self.worker.start()
             self._outbox_task = asyncio.create_task(self.outbox.run_forever(), name="lumen-outbox")
@@ -197,6 +199,9 @@ class Replica:
         if report.anything:
             self.container.signals.outbox.notify()
             self.container.signals.runs.notify()
+
+    async def _replay_events(self) -> None:
+        await replay_abandoned(self.bolt, self.container.db)
 
     async def _prune_receipts(self) -> None:
         async with self.container.db.transaction() as session:

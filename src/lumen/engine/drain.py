@@ -8,8 +8,9 @@ write lock until the process exits. Waiting first makes an ordinary stop leave n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from functools import wraps
 from typing import Any, ParamSpec
 
@@ -40,6 +41,10 @@ async def drain(tasks: Iterable[asyncio.Future[Any]], grace: float, *, what: str
             await asyncio.gather(*late, return_exceptions=True)
 
 
+# The tasks a request has started so far (see InFlight.collect).
+_collecting: ContextVar[list[asyncio.Task[None]] | None] = ContextVar("lumen_collecting", default=None)
+
+
 class InFlight:
     """Work that requests start after answering Slack (listener work), so a stop can wait for it."""
 
@@ -50,7 +55,19 @@ class InFlight:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        if (collected := _collecting.get()) is not None:
+            collected.append(task)
         return task
+
+    @contextmanager
+    def collect(self) -> Iterator[list[asyncio.Task[None]]]:
+        """The tasks spawned inside the block: what one request left running after its answer."""
+        spawned: list[asyncio.Task[None]] = []
+        token = _collecting.set(spawned)
+        try:
+            yield spawned
+        finally:
+            _collecting.reset(token)
 
     def in_background(self, work: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, Awaitable[None]]:
         """Wrap a listener so that it returns at once and its body runs in a tracked task."""

@@ -16,7 +16,7 @@ from lumen.container import Container
 from lumen.settings import Settings
 from lumen.slack.identity import BotIdentity
 from lumen.slack.listeners import actions, approvals, ask, commands, events, outcomes
-from lumen.slack.middleware import dedupe_events
+from lumen.slack.middleware import InboxApp, dedupe_events
 
 SLACK_PATH = "/slack/events"
 
@@ -38,7 +38,9 @@ def web_client(settings: Settings) -> AsyncWebClient:
 def build_slack_app(c: Container, client: AsyncWebClient, identity: BotIdentity | None = None) -> AsyncApp:
     settings = c.settings
     identity = identity or BotIdentity(client)
-    app = AsyncApp(
+    app = InboxApp(
+        db=c.db,
+        inflight=c.inflight,
         # The token comes with each request from `identity`, never from Bolt's own
         # auth.test, whose failure on a cold start would drop the request (see slack/identity.py).
         client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=list(client.retry_handlers)),

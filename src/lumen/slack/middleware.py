@@ -1,35 +1,133 @@
-"""Bolt middleware: drop Events API retries we already handled."""
+"""The inbox at Slack's door: each Events API delivery is handled once, and none is dropped.
+
+The event is claimed (`engine/inbox.py`) after Bolt has checked its signature; Slack's
+copies of it are dropped while it is claimed or once it is handled. It is marked handled
+only when the work its listeners started is done; if that work fails, or the request does,
+the claim is released, so Slack's retry (or the sweep) handles it after all. A replica
+that dies holding a claim loses it when the lease runs out, and the sweep on another
+replica replays the event from the body the receipt keeps.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from lumen.db.session import Database
-from lumen.engine.inbox import first_delivery
+from lumen.engine import inbox
+from lumen.engine.drain import InFlight
 from lumen.log import get_logger
 from lumen.metrics import SLACK_EVENTS_DEDUPLICATED
 
 log = get_logger(__name__)
 
+# Where a request carries its claim; a replay comes with one, a delivery from Slack never does.
+CLAIM = "lumen_inbox_claim"
+
+
+def event_key(body: dict[str, Any]) -> str | None:
+    return body.get("event_id") if body.get("type") == "event_callback" else None
+
 
 def dedupe_events(db: Database) -> Callable[..., Awaitable[Any]]:
+    """Bolt middleware (after the signature check): claim the event, or drop a copy of it."""
+
     async def middleware(
-        body: dict[str, Any], next: Callable[[], Awaitable[None]]
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await _first(db, event_id):
-            SLACK_EVENTS_DEDUPLICATED.inc()
-            log.info("lumen.slack.event_duplicate", event_id=event_id)
-            return BoltResponse(status=200, body="")
+        key = event_key(body)
+        if key is not None and context.get(CLAIM) is None:
+            async with db.transaction() as session:
+                claim = await inbox.claim(session, key, body)
+            if claim is None:
+                SLACK_EVENTS_DEDUPLICATED.inc()
+                log.info("lumen.slack.event_duplicate", event_id=key)
+                return BoltResponse(status=200, body="")
+            context[CLAIM] = claim
         await next()
         return None
 
     return middleware
 
 
-async def _first(db: Database, event_id: str) -> bool:
-    async with db.transaction() as session:
-        return await first_delivery(session, event_id)
+class InboxApp(AsyncApp):
+    """Bolt's app, closing each event's receipt when the work the request started is done."""
+
+    def __init__(self, *args: Any, db: Database, inflight: InFlight, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._db = db
+        self._inflight = inflight
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        with self._inflight.collect() as spawned:
+            try:
+                response = await super().async_dispatch(req)
+            except BaseException:
+                await self._release(req.context.get(CLAIM))
+                raise
+        claim = req.context.get(CLAIM)
+        if claim is not None:
+            if response.status >= 500:
+                await self._release(claim)
+            else:
+                self._inflight.spawn(close_receipt(self._db, claim, spawned), name=f"lumen-inbox:{claim.key}")
+        return response
+
+    async def _release(self, claim: inbox.Claim | None) -> None:
+        if claim is None:
+            return
+        with suppress(Exception):  # the lease runs out anyway
+            async with self._db.transaction() as session:
+                await inbox.release(session, claim)
+
+
+async def close_receipt(db: Database, claim: inbox.Claim, work: Sequence[asyncio.Task[None]]) -> None:
+    """Handled once the work is done; released if it failed. The claim is renewed meanwhile."""
+    renewing = asyncio.create_task(_keep_claim(db, claim))
+    failed = True
+    try:
+        results = await asyncio.gather(*work, return_exceptions=True)
+        failed = any(isinstance(result, BaseException) for result in results)
+    finally:
+        renewing.cancel()
+        try:
+            async with db.transaction() as session:
+                await (inbox.release if failed else inbox.handled)(session, claim)
+        except Exception:
+            log.warning("lumen.inbox.close_failed", key=claim.key, handled=not failed)
+
+
+async def _keep_claim(db: Database, claim: inbox.Claim) -> None:
+    interval = inbox.CLAIM_LEASE.total_seconds() / 3
+    while True:
+        await asyncio.sleep(interval)
+        with suppress(Exception):
+            async with db.transaction() as session:
+                if not await inbox.renew(session, claim):
+                    return
+
+
+async def replay_abandoned(app: AsyncApp, db: Database) -> int:
+    """Handle the events nobody is handling: released after a failure, or held by a replica
+    that died. Each is dispatched again, as Socket Mode would (the signature was checked when
+    it came in), with the claim taken here."""
+    async with db.sessions() as session:
+        keys = await inbox.abandoned(session)
+    replayed = 0
+    for key in keys:
+        async with db.transaction() as session:
+            claim = await inbox.take_over(session, key)
+            body = await inbox.body_of(session, claim) if claim is not None else None
+        if claim is None or body is None:
+            continue  # another replica took it
+        log.info("lumen.slack.event_replayed", event_id=key)
+        await app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode", context={CLAIM: claim}))
+        replayed += 1
+    return replayed
