@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -160,6 +161,7 @@ class Replica:
         self.outbox = make_outbox(c, self.client)
         self.worker = make_worker(c, concurrency=workers)
         self.scheduler = make_scheduler(c)
+        self.learn_channels = ChannelLearner(c, self.client)
         self._outbox_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._socket_mode: Any = None
@@ -179,8 +181,9 @@ class Replica:
             self._socket_mode = AsyncSocketModeHandler(self.bolt, c.settings.slack_app_token)
             await self._socket_mode.connect_async()
         self.identity.learn()  # who the bot is, in the background: a request never waits for it
-        await resolve_channels(c, self.client)
+        await self.learn_channels()
         if self.background:
+            self.scheduler.every(1, "slack:learn-channels", self.learn_channels)
             self.scheduler.every(self.sweep_seconds, "approvals:sweep", self._sweep)
             self.scheduler.every(3600, "slack:prune-receipts", self._prune_receipts)
             self.scheduler.every(self.sweep_seconds, "slack:replay-events", self._replay_events)
@@ -243,19 +246,47 @@ class Replica:
         log.info("lumen.replica.stopped")
 
 
-async def resolve_channels(c: Container, client: AsyncWebClient) -> None:
-    """Learn each venture channel's ID so posts and links use it. Best effort: Slack may be down."""
+async def resolve_channels(c: Container, client: AsyncWebClient) -> list[str] | None:
+    """Learn each venture channel's ID so posts and links use it. Best effort: Slack may be down.
+
+    Returns the ventures whose channel Slack does not know, or None if Slack could not be asked.
+    """
     try:
         ids: dict[str, str] = {}
         async for page in await client.conversations_list(types="public_channel,private_channel", limit=200):
             ids |= {channel["name"]: channel["id"] for channel in page.get("channels", [])}
     except Exception as exc:
         log.warning("lumen.slack.channels_unresolved", error=str(exc))
-        return
+        return None
     async with c.db.transaction() as session:
         missing = await learn_channel_ids(session, ids)
     for slug in missing:
         log.warning("lumen.slack.channel_missing", venture=slug)
+    return missing
+
+
+class ChannelLearner:
+    """Asks Slack for the channel IDs until it has them: at start, then again while Slack
+    could not be asked (2 s, 4 s, … up to a minute apart) or some channel was not found
+    (every 10 minutes), so that a replica started during an outage does not post by name for ever."""
+
+    def __init__(self, c: Container, client: AsyncWebClient) -> None:
+        self.c, self.client = c, client
+        self._next_at = 0.0
+        self._delay = 1.0
+        self.done = False
+
+    async def __call__(self) -> None:
+        if self.done or time.monotonic() < self._next_at:
+            return
+        missing = await resolve_channels(self.c, self.client)
+        if missing is None:
+            self._delay = min(60.0, self._delay * 2)
+            self._next_at = time.monotonic() + self._delay
+        elif missing:
+            self._next_at = time.monotonic() + 600
+        else:
+            self.done = True
 
 
 async def wait_for_shutdown() -> None:
