@@ -7,6 +7,7 @@ nothing that matters: the person sees no modal (and clicks again), or a cosmetic
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,6 +17,8 @@ from lumen.container import HttpPool
 from lumen.log import get_logger
 
 log = get_logger(__name__)
+
+STATUS_TIMEOUT_S = 2
 
 
 async def open_modal(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
@@ -34,8 +37,12 @@ async def respond(pool: HttpPool, response_url: str, message: dict[str, Any]) ->
 
 async def assistant_status(client: AsyncWebClient, channel_id: str, thread_ts: str, status: str) -> None:
     """assistant.threads.setStatus ("is thinking…"): only useful while the answer is being
-    composed, so it cannot wait in a queue. Best effort: a failure must not cost the answer."""
+    composed, so it cannot wait in a queue. Best effort, one try of at most STATUS_TIMEOUT_S:
+    a refusal (a missing scope), a 429 or a slow Slack must neither cost the answer nor hold it up."""
+    once = AsyncWebClient(token=client.token, base_url=client.base_url, timeout=STATUS_TIMEOUT_S, retry_handlers=[])
     try:
-        await client.assistant_threads_setStatus(channel_id=channel_id, thread_ts=thread_ts, status=status)
+        await asyncio.wait_for(
+            once.assistant_threads_setStatus(channel_id=channel_id, thread_ts=thread_ts, status=status), STATUS_TIMEOUT_S
+        )
     except Exception as exc:
-        log.warning("lumen.slack.assistant_status_failed", channel=channel_id, error=str(exc))
+        log.warning("lumen.slack.assistant_status_failed", channel=channel_id, error=str(exc)[:200])
