@@ -166,8 +166,13 @@ HANDLERS: dict[str, Handler] = {
 
 def register(app: AsyncApp, c: Container) -> None:
     async def answer(body: dict[str, Any]) -> None:
+        replies = 0
+
         async def respond(**message: Any) -> None:
-            await respond_on(c.http, body["response_url"], message)
+            nonlocal replies
+            replies += 1  # a command may answer twice (an error after a first answer)
+            key = f"reply:{body.get('trigger_id') or body.get('response_url')}:{replies}"
+            await respond_on(c, body["response_url"], message, key=key[:200])
 
         cmd = parse_command(body.get("text", ""))
         handler = HANDLERS.get(cmd.name, _help)
