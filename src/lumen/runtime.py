@@ -13,6 +13,7 @@ import gc
 import signal
 import time
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -187,6 +188,7 @@ class Replica:
             self.scheduler.every(self.sweep_seconds, "approvals:sweep", self._sweep)
             self.scheduler.every(3600, "slack:prune-receipts", self._prune_receipts)
             self.scheduler.every(self.sweep_seconds, "slack:replay-events", self._replay_events)
+            self.scheduler.every(self.sweep_seconds, "llm:settle-abandoned", self._settle_abandoned)
             await self.scheduler.start()
             self.worker.start()
             self._outbox_task = asyncio.create_task(self.outbox.run_forever(), name="lumen-outbox")
@@ -202,6 +204,11 @@ class Replica:
         if report.anything:
             self.container.signals.outbox.notify()
             self.container.signals.runs.notify()
+
+    async def _settle_abandoned(self) -> None:
+        # A call outside a run lasts at most its timeout (and a fallback's): then its reservation is abandoned.
+        runless_after = timedelta(seconds=2 * self.container.settings.llm_timeout_s + 60)
+        await self.container.gateway.ledger.settle_abandoned(runless_after)
 
     async def _replay_events(self) -> None:
         await replay_abandoned(self.bolt, self.container.db)
