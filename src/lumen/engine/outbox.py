@@ -6,6 +6,10 @@ The dispatcher delivers due rows, and guarantees what it can about "once":
   until their `next_attempt_at`; before each call the dispatcher renews its claim (and finds
   out if the claim ran out while Slack was slow and another replica took the row), and every
   write after the call is conditional on the token.
+- A sender that dies in the middle of a call leaves the row marked in flight. A post carries
+  its key in Slack's message metadata, so the next sender looks for it before posting again;
+  an update is not sent again if the message already says it. (An ephemeral message or a
+  response_url reply cannot be looked for: those may, rarely, arrive twice.)
 - A 429 holds back every row of its method, here and (through the rows' `next_attempt_at`)
   on the other replicas, for the `Retry-After` Slack asked for; it costs no attempt.
 - An outage (no connection, a timeout, a 5xx) pauses the dispatcher: it probes Slack with one
@@ -39,7 +43,7 @@ from lumen.db.base import utcnow
 from lumen.db.models import OutboxMessage, OutboxStatus
 from lumen.db.session import Database
 from lumen.db.upsert import insert_ignoring_conflict
-from lumen.engine.slack_calls import RESPONSE_URL, Answer, Outcome, call_slack
+from lumen.engine.slack_calls import CHECKABLE, RESPONSE_URL, Answer, Outcome, call_slack, landed, tagged
 from lumen.engine.signals import Signal
 from lumen.log import get_logger
 
@@ -221,13 +225,20 @@ class OutboxDispatcher:
             self._outage.probed(rows[0].id)
         return rows
 
-    async def _renew(self, row: OutboxMessage) -> bool:
-        """Still ours? Then ours for another CLAIM_TIMEOUT, from now: long enough for the call."""
+    async def _renew(self, row: OutboxMessage, *, in_flight: bool = False) -> bool:
+        """Still ours? Then ours for another CLAIM_TIMEOUT, from now: long enough for the call.
+
+        `in_flight` marks the row as being sent, until its answer is recorded: whoever finds
+        the mark on a pending row knows the call may have landed, and looks before sending.
+        """
+        values: dict[str, Any] = {"next_attempt_at": utcnow() + CLAIM_TIMEOUT}
+        if in_flight:
+            values["result"] = {"in_flight": utcnow().isoformat()}
         async with self.db.transaction() as session:
             result = await session.execute(
                 update(OutboxMessage)
                 .where(*self._mine(row), OutboxMessage.status == OutboxStatus.PENDING)
-                .values(next_attempt_at=utcnow() + CLAIM_TIMEOUT)
+                .values(**values)
             )
         if result.rowcount != 1:
             log.warning("lumen.outbox.claim_lost", outbox_id=row.id, method=row.method)
@@ -267,10 +278,17 @@ class OutboxDispatcher:
         if row.method == RESPONSE_URL and utcnow() - row.created_at > RESPONSE_URL_TTL:
             await self._dead(row, "response_url expired before Slack took the reply")
             return
-        if not await self._renew(row):
+        if not await self._renew(row, in_flight=row.method in CHECKABLE):
             return
+        if (row.result or {}).get("in_flight"):
+            # The last sender died (or its claim ran out) during the call: did it land?
+            found = await landed(self.client, row.method, payload, row.dedupe_key, row.created_at)
+            if found is not None:
+                log.info("lumen.outbox.found_landed", outbox_id=row.id, outcome=found.outcome.value)
+                await self._settle(row, found)
+                return
         started = time.monotonic()
-        answer = await call_slack(self.client, row.method, payload)
+        answer = await call_slack(self.client, row.method, tagged(row.method, payload, row.dedupe_key))
         self._longest_call = max(self._longest_call * 0.9, time.monotonic() - started)
         await self._settle(row, answer)
 
@@ -332,7 +350,7 @@ class OutboxDispatcher:
             await session.execute(
                 update(OutboxMessage)
                 .where(*self._mine(row))
-                .values(next_attempt_at=until, last_error="ratelimited", claim_token=None)
+                .values(next_attempt_at=until, last_error="ratelimited", claim_token=None, result=None)
             )
             await session.execute(
                 update(OutboxMessage)
@@ -387,6 +405,7 @@ class OutboxDispatcher:
                     attempts=OutboxMessage.attempts + 1,
                     last_error=error,
                     claim_token=None,
+                    result=None,
                 )
             )
 
@@ -396,7 +415,7 @@ class OutboxDispatcher:
             await session.execute(
                 update(OutboxMessage)
                 .where(*self._mine(row))
-                .values(status=OutboxStatus.DEAD, last_error=error, attempts=OutboxMessage.attempts + 1, claim_token=None)
+                .values(status=OutboxStatus.DEAD, last_error=error, attempts=OutboxMessage.attempts + 1, claim_token=None, result=None)
             )
 
     async def _sent(self, row: OutboxMessage, data: dict[str, Any]) -> None:

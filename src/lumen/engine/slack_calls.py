@@ -8,6 +8,7 @@ first, try again later, or never (an error no retry can fix).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -44,6 +45,13 @@ PERMANENT_ERRORS = frozenset(
 UNAVAILABLE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
+# Posts carry their outbox key in Slack's message metadata, so that a post whose sender died
+# before recording it can be found instead of posted again.
+METADATA_TYPE = "lumen_outbox"
+# The methods whose landing can be checked afterwards (see `landed`).
+CHECKABLE = frozenset({"chat.postMessage", "chat.update"})
+
+
 class Outcome(Enum):
     SENT = "sent"
     RATE_LIMITED = "rate_limited"
@@ -72,6 +80,46 @@ async def call_slack(client: AsyncWebClient, method: str, payload: dict[str, Any
     except Exception as exc:  # Slack unreachable, timeouts
         return Answer(Outcome.UNREACHABLE, error=_described(exc))
     return Answer(Outcome.SENT, data=response.data if isinstance(response.data, dict) else {})
+
+
+def tagged(method: str, payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """The payload to send: a post carries its outbox key in its metadata."""
+    if method != "chat.postMessage" or "metadata" in payload:
+        return payload
+    return {**payload, "metadata": {"event_type": METADATA_TYPE, "event_payload": {"key": key}}}
+
+
+async def landed(client: AsyncWebClient, method: str, payload: dict[str, Any], key: str, since: datetime) -> Answer | None:
+    """Did a call cut off before its answer was recorded reach Slack after all?
+
+    A post is looked for by its metadata among the channel's (or the thread's) messages since
+    the row was queued; an update by whether the message already says what it would say.
+    SENT if so, None if not (send it), UNREACHABLE if Slack cannot be asked now.
+    """
+    channel = payload.get("channel")
+    if method not in CHECKABLE or not channel:
+        return None
+    try:
+        if method == "chat.update":
+            found = await client.conversations_replies(channel=channel, ts=payload["ts"], limit=1)
+            messages = [m for m in found.get("messages", []) if m.get("ts") == payload["ts"]]
+            same = bool(messages) and messages[0].get("text") == payload.get("text")
+            return Answer(Outcome.SENT, data={"channel": channel, "ts": payload["ts"]}) if same else None
+        window = {"channel": channel, "oldest": f"{since.timestamp() - 5:.6f}", "include_all_metadata": True, "limit": 1000}
+        if payload.get("thread_ts"):
+            found = await client.conversations_replies(ts=payload["thread_ts"], **window)
+        else:
+            found = await client.conversations_history(**window)
+    except SlackApiError as exc:
+        answer = refusal(exc.response.status_code, str((exc.response.data or {}).get("error", "")), exc.response.headers)
+        return answer if answer.outcome in (Outcome.UNREACHABLE, Outcome.RATE_LIMITED) else None
+    except Exception as exc:
+        return Answer(Outcome.UNREACHABLE, error=_described(exc))
+    for message in found.get("messages", []):
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == METADATA_TYPE and (metadata.get("event_payload") or {}).get("key") == key:
+            return Answer(Outcome.SENT, data={"channel": channel, "ts": message["ts"]})
+    return None
 
 
 def refusal(status: int, error: str, headers: Any) -> Answer:
