@@ -6,8 +6,9 @@ kill, restart or starve replicas (event retries, model calls cut off, chaos, a P
 Everything comes from the environment, as for `lumen serve`. Test-only knobs:
   LUMEN_TEST_WORKERS        workers (default 4)
   LUMEN_TEST_QUICK=1        short leases and sweeps, so a test sees a takeover in seconds
-  LUMEN_TEST_DIE_ON_EVENT   exit at once (as SIGKILL would) on the first event of this type,
-                            after the inbox has seen it and before it is answered
+  LUMEN_TEST_DIE_ON_EVENT   exit at once (as SIGKILL would) on the first event of this type
+                            (or slash command, `/lumen`), after the inbox has taken it and
+                            before it is acked
   LUMEN_TEST_PRICED_MODEL   `model:input_per_token:output_per_token`, registered with litellm
 Prints one JSON line `{"url": …, "pid": …}` when ready; stops on SIGTERM or when stdin closes.
 JSON logs go to stderr.
@@ -39,10 +40,13 @@ def quick_timings(replica: Replica) -> None:
     replica.sweep_seconds = 0.5
 
 
-def die_on(event_type: str) -> Any:
+def die_on(kind: str) -> Any:
+    """Exit at once on the first event of this type (or slash command: `/lumen`)."""
+
     async def middleware(body: dict[str, Any], next: Any) -> None:
-        if body.get("type") == "event_callback" and body.get("event", {}).get("type") == event_type:
-            print(json.dumps({"dying_on": body.get("event_id")}), file=sys.stderr, flush=True)
+        event = body.get("event", {}).get("type") if body.get("type") == "event_callback" else None
+        if kind in (event, body.get("command")):
+            print(json.dumps({"dying_on": body.get("event_id") or body.get("trigger_id")}), file=sys.stderr, flush=True)
             os._exit(9)
         await next()
 

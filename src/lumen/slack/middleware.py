@@ -1,11 +1,16 @@
-"""The inbox at Slack's door: each Events API delivery is handled once, and none is dropped.
+"""The inbox at Slack's door: each delivery is handled once, and none is dropped.
 
-The event is claimed (`engine/inbox.py`) after Bolt has checked its signature; Slack's
-copies of it are dropped while it is claimed or once it is handled. It is marked handled
-only when the work its listeners started is done; if that work fails, or the request does,
-the claim is released, so Slack's retry (or the sweep) handles it after all. A replica
-that dies holding a claim loses it when the lease runs out, and the sweep on another
-replica replays the event from the body the receipt keeps.
+A delivery (an event by its event_id; a slash command, a click or a modal by its
+trigger_id) is claimed (`engine/inbox.py`) after Bolt has checked its signature and before
+it is acked; copies of an event are dropped while it is claimed or once it is handled. It
+is marked handled only when the work its listeners started after the ack is done; if that
+work fails, or the request does, the claim is released, so Slack's retry of an event, or
+the sweep, handles it after all. A replica that dies holding a claim loses it when the lease
+runs out, and the sweep on another replica replays the delivery from the body the receipt
+keeps. Slack never retries a command or a click: without the receipt, one acked just before
+its replica died, or whose work met the database down, would be lost. When the claim itself
+cannot be written, the request fails (500), so Slack tells the person instead of Lumen
+answering 200 and dropping it.
 """
 
 from __future__ import annotations
@@ -32,17 +37,21 @@ log = get_logger(__name__)
 CLAIM = "lumen_inbox_claim"
 
 
-def event_key(body: dict[str, Any]) -> str | None:
-    return body.get("event_id") if body.get("type") == "event_callback" else None
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What tells one delivery from another: an event's id, an interaction's trigger id."""
+    if body.get("type") == "event_callback":
+        return body.get("event_id")
+    trigger_id = body.get("trigger_id")
+    return f"trigger:{trigger_id}"[:64] if trigger_id else None
 
 
 def dedupe_events(db: Database) -> Callable[..., Awaitable[Any]]:
-    """Bolt middleware (after the signature check): claim the event, or drop a copy of it."""
+    """Bolt middleware (after the signature check): claim the delivery, or drop a copy of it."""
 
     async def middleware(
         body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        key = event_key(body)
+        key = delivery_key(body)
         if key is not None and context.get(CLAIM) is None:
             async with db.transaction() as session:
                 claim = await inbox.claim(session, key, body)
@@ -115,9 +124,10 @@ async def _keep_claim(db: Database, claim: inbox.Claim) -> None:
 
 
 async def replay_abandoned(app: AsyncApp, db: Database) -> int:
-    """Handle the events nobody is handling: released after a failure, or held by a replica
+    """Handle the deliveries nobody is handling: released after a failure, or held by a replica
     that died. Each is dispatched again, as Socket Mode would (the signature was checked when
-    it came in), with the claim taken here."""
+    it came in), with the claim taken here. A command's reply goes to its response_url, which
+    Slack honours for 30 minutes."""
     async with db.sessions() as session:
         keys = await inbox.abandoned(session)
     replayed = 0
@@ -127,7 +137,7 @@ async def replay_abandoned(app: AsyncApp, db: Database) -> int:
             body = await inbox.body_of(session, claim) if claim is not None else None
         if claim is None or body is None:
             continue  # another replica took it
-        log.info("lumen.slack.event_replayed", event_id=key)
+        log.info("lumen.slack.delivery_replayed", key=key)
         await app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode", context={CLAIM: claim}))
         replayed += 1
     return replayed

@@ -60,7 +60,7 @@ async def _wake(c: Container, cmd: Command, body: dict[str, Any], respond: Respo
         await respond(text="Usage: `/lumen wake <venture> <role>`", response_type="ephemeral")
         return
     async with c.db.transaction() as session:
-        woken = await agents.wake(session, cmd.args[0], cmd.args[1], requested_by=body["user_id"])
+        woken = await agents.wake(session, cmd.args[0], cmd.args[1], requested_by=body["user_id"], request_id=body.get("trigger_id"))
     c.signals.runs.notify()
     await respond(text=messages.woken(woken.venture, woken.role, woken.run_id), response_type="ephemeral")
 
