@@ -285,14 +285,16 @@ class OutboxDispatcher:
             found = await landed(self.client, row.method, payload, row.dedupe_key, row.created_at)
             if found is not None:
                 log.info("lumen.outbox.found_landed", outbox_id=row.id, outcome=found.outcome.value)
-                await self._settle(row, found)
+                await self._settle(row, found, looked=True)
                 return
         started = time.monotonic()
         answer = await call_slack(self.client, row.method, tagged(row.method, payload, row.dedupe_key))
         self._longest_call = max(self._longest_call * 0.9, time.monotonic() - started)
         await self._settle(row, answer)
 
-    async def _settle(self, row: OutboxMessage, answer: Answer) -> None:
+    async def _settle(self, row: OutboxMessage, answer: Answer, *, looked: bool = False) -> None:
+        """Record what Slack said. `looked`: it answered a look for an earlier call, not the
+        call itself; unless the call was found, it may still have landed."""
         if answer.outcome is Outcome.SENT:
             self._outage.end()
             await self._sent(row, answer.data)
@@ -300,12 +302,13 @@ class OutboxDispatcher:
                 self._bring_forward_on_success = False
                 await self._bring_forward()
         elif answer.outcome is Outcome.RATE_LIMITED:
-            await self._rate_limited(row, answer.retry_after)
+            await self._rate_limited(row, answer.retry_after, in_flight=looked)
         elif answer.outcome is Outcome.UNREACHABLE:
             if self._outage.failed(row.id):
                 log.warning("lumen.outbox.slack_unreachable", error=answer.error)
                 self._bring_forward_on_success = True
-            await self._reschedule(row, self._backoff(row.attempts), UNREACHABLE + answer.error)
+            # No answer is no proof the call did not land: the in-flight mark stays.
+            await self._reschedule(row, self._backoff(row.attempts), UNREACHABLE + answer.error, in_flight=True)
         elif answer.outcome is Outcome.NOT_IN_CHANNEL and row.attempts < 2:
             await self._join(row.payload.get("channel"))
             await self._reschedule(row, timedelta(0), answer.error)
@@ -341,17 +344,16 @@ class OutboxDispatcher:
                 payload["channel"], payload["ts"] = result["channel"], result["ts"]
         return payload
 
-    async def _rate_limited(self, row: OutboxMessage, retry_after: float) -> None:
+    async def _rate_limited(self, row: OutboxMessage, retry_after: float, *, in_flight: bool = False) -> None:
         """Hold back every row of the method: this dispatcher's, and the unclaimed ones in the table."""
         log.info("lumen.outbox.ratelimited", outbox_id=row.id, method=row.method, retry_after=retry_after)
         self._held_until[row.method] = time.monotonic() + retry_after
         until = utcnow() + timedelta(seconds=retry_after)
+        values: dict[str, Any] = {"next_attempt_at": until, "last_error": "ratelimited", "claim_token": None}
+        if not in_flight:
+            values["result"] = None
         async with self.db.transaction() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(*self._mine(row))
-                .values(next_attempt_at=until, last_error="ratelimited", claim_token=None, result=None)
-            )
+            await session.execute(update(OutboxMessage).where(*self._mine(row)).values(**values))
             await session.execute(
                 update(OutboxMessage)
                 .where(
@@ -392,22 +394,21 @@ class OutboxDispatcher:
         seconds = min(MAX_BACKOFF.total_seconds(), 0.5 * 2**attempts)
         return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
-    async def _reschedule(self, row: OutboxMessage, delay: timedelta, error: str | None) -> None:
+    async def _reschedule(self, row: OutboxMessage, delay: timedelta, error: str | None, *, in_flight: bool = False) -> None:
+        """Try again after `delay`. `in_flight`: the call may have landed, keep the mark that says so."""
         if utcnow() - row.created_at > GIVE_UP_AFTER:
             await self._dead(row, error or "gave up")
             return
+        values: dict[str, Any] = {
+            "next_attempt_at": utcnow() + delay,
+            "attempts": OutboxMessage.attempts + 1,
+            "last_error": error,
+            "claim_token": None,
+        }
+        if not in_flight:
+            values["result"] = None  # Slack answered: the call did not land
         async with self.db.transaction() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(*self._mine(row))
-                .values(
-                    next_attempt_at=utcnow() + delay,
-                    attempts=OutboxMessage.attempts + 1,
-                    last_error=error,
-                    claim_token=None,
-                    result=None,
-                )
-            )
+            await session.execute(update(OutboxMessage).where(*self._mine(row)).values(**values))
 
     async def _dead(self, row: OutboxMessage, error: str) -> None:
         log.error("lumen.outbox.dead", outbox_id=row.id, method=row.method, key=row.dedupe_key, error=error)
