@@ -207,7 +207,7 @@ class Replica:
 
     async def _settle_abandoned(self) -> None:
         # A call outside a run lasts at most its timeout (and a fallback's): then its reservation is abandoned.
-        runless_after = timedelta(seconds=2 * self.container.settings.llm_timeout_s + 60)
+        runless_after = timedelta(seconds=2 * self.container.settings.llm_timeout_s + 10)
         await self.container.gateway.ledger.settle_abandoned(runless_after)
 
     async def _replay_events(self) -> None:
