@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+SERVED_BY = "x-served-by"
 
 
 class Balancer:
@@ -48,6 +49,7 @@ class Balancer:
             ) as answer:
                 payload = await answer.read()
                 kept = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
+                kept[SERVED_BY] = backend  # which replica answered, for whoever looks
                 return web.Response(status=answer.status, body=payload, headers=kept)
         except (aiohttp.ClientError, TimeoutError):
             self.remove(backend)
