@@ -1,11 +1,11 @@
 """Slack's retries of an event whose first delivery failed are handled, not dropped; and a
-command whose replica died with it is answered all the same.
+command whose replica died after acking it is answered all the same.
 
 Slack retries an event whose delivery failed (no answer, a 5xx, a timeout) with the same
 event_id. The receipt that makes retries run once must not turn a failed first delivery
 into a dropped event: here the replica that took the first delivery dies before answering,
 and the retry lands on the other replica behind the balancer. Slack never retries a command:
-the receipt the dying replica wrote is what the other one answers it from.
+the receipt the dying replica wrote after the ack is what the other one answers it from.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.conftest import EXAMPLE_CONFIG
 from tests.slack.conftest import FAST_RETRIES
 from tests.slack.support import response_url_payloads
 from tests.support.balancer import Balancer
-from tests.support.replicas import ReplicaProcess, replica_env
+from tests.support.replicas import ReplicaProcess, replica_env, several_replicas_need_postgres
 
 
 @asynccontextmanager
@@ -39,9 +39,9 @@ async def workspace_behind(balancer: Balancer, container: Container) -> AsyncIte
 
 
 @asynccontextmanager
-async def doomed_and_steady(container: Container, tmp_path: Path, dies_on: str) -> AsyncIterator[tuple[Workspace, ReplicaProcess, ReplicaProcess]]:
+async def doomed_and_steady(container: Container, tmp_path: Path, **dies: str) -> AsyncIterator[tuple[Workspace, ReplicaProcess, ReplicaProcess]]:
     """Two replica processes behind a balancer that sends it the first request: `doomed`, which
-    dies on the first `dies_on` (an event type, or `/lumen`), and `steady`."""
+    dies as `dies` says (tests/support/replica_process.py), and `steady`."""
     config_path = tmp_path / "lumen.yml"
     config_path.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
     async with AsyncExitStack() as stack:
@@ -52,7 +52,7 @@ async def doomed_and_steady(container: Container, tmp_path: Path, dies_on: str) 
         settings = container.settings.model_copy(
             update={"slack_api_url": f"{ws.base_url}/api/", "config_path": config_path}
         )
-        doomed = ReplicaProcess("doomed", replica_env(settings, LUMEN_TEST_QUICK="1", LUMEN_TEST_DIE_ON_EVENT=dies_on), tmp_path)
+        doomed = ReplicaProcess("doomed", replica_env(settings, LUMEN_TEST_QUICK="1", **dies), tmp_path)
         steady = ReplicaProcess("steady", replica_env(settings, LUMEN_TEST_QUICK="1"), tmp_path)
         for replica in (doomed, steady):
             balancer.add(await replica.start())
@@ -63,7 +63,8 @@ async def doomed_and_steady(container: Container, tmp_path: Path, dies_on: str) 
 async def test_a_mention_whose_first_delivery_died_with_its_replica_is_answered_once(
     container: Container, tmp_path: Path
 ) -> None:
-    async with doomed_and_steady(container, tmp_path, "app_mention") as (ws, doomed, steady):
+    several_replicas_need_postgres(container)
+    async with doomed_and_steady(container, tmp_path, LUMEN_TEST_DIE_ON_EVENT="app_mention") as (ws, doomed, steady):
         asked = await ws.send_message("U0ALICE", "venture-acme", f"<@{ws.bot.id}> what did acme try on pricing?")
         delivery = ws.deliveries[-1]
         await doomed.wait_dead()
@@ -78,11 +79,12 @@ async def test_a_mention_whose_first_delivery_died_with_its_replica_is_answered_
         assert len([c for c in ws.calls_to("chat.postMessage") if c.params.get("thread_ts") == asked.ts]) == 1
 
 
-async def test_a_command_whose_replica_died_with_it_is_answered_once(container: Container, tmp_path: Path) -> None:
-    async with doomed_and_steady(container, tmp_path, "/lumen") as (ws, doomed, steady):
+async def test_a_command_whose_replica_died_after_its_ack_is_answered_once(container: Container, tmp_path: Path) -> None:
+    several_replicas_need_postgres(container)
+    async with doomed_and_steady(container, tmp_path, LUMEN_TEST_DIE_BEFORE_REPLY="1") as (ws, doomed, steady):
         delivery = await ws.slash_command("U0BOB", "venture-acme", "/lumen", "status acme")
         await doomed.wait_dead()
-        assert delivery.status == 502  # Slack tells Bob it failed, and never sends it again
+        assert (delivery.status, delivery.body) == (200, "")  # acked: Slack will never send it again
         [reply] = await ws.wait_for(lambda: response_url_payloads(ws, delivery), timeout=30)
         assert "Acme" in reply["text"]
         await ws.wait_for(lambda: steady.events("lumen.slack.delivery_replayed"), timeout=5)

@@ -6,9 +6,10 @@ kill, restart or starve replicas (event retries, model calls cut off, chaos, a P
 Everything comes from the environment, as for `lumen serve`. Test-only knobs:
   LUMEN_TEST_WORKERS        workers (default 4)
   LUMEN_TEST_QUICK=1        short leases and sweeps, so a test sees a takeover in seconds
-  LUMEN_TEST_DIE_ON_EVENT   exit at once (as SIGKILL would) on the first event of this type
-                            (or slash command, `/lumen`), after the inbox has taken it and
-                            before it is acked
+  LUMEN_TEST_DIE_ON_EVENT   exit at once (as SIGKILL would) on the first event of this type,
+                            after the inbox has taken it and before it is acked
+  LUMEN_TEST_DIE_BEFORE_REPLY=1  exit at once when the first slash command, acked and recorded,
+                            is about to send its reply
   LUMEN_TEST_PRICED_MODEL   `model:input_per_token:output_per_token`, registered with litellm
 Prints one JSON line `{"url": …, "pid": …}` when ready; stops on SIGTERM or when stdin closes.
 JSON logs go to stderr.
@@ -40,17 +41,36 @@ def quick_timings(replica: Replica) -> None:
     replica.sweep_seconds = 0.5
 
 
-def die_on(kind: str) -> Any:
-    """Exit at once on the first event of this type (or slash command: `/lumen`)."""
+def die_on(event_type: str) -> Any:
+    """Exit at once on the first event of this type."""
 
     async def middleware(body: dict[str, Any], next: Any) -> None:
-        event = body.get("event", {}).get("type") if body.get("type") == "event_callback" else None
-        if kind in (event, body.get("command")):
-            print(json.dumps({"dying_on": body.get("event_id") or body.get("trigger_id")}), file=sys.stderr, flush=True)
+        if body.get("type") == "event_callback" and body.get("event", {}).get("type") == event_type:
+            print(json.dumps({"dying_on": body.get("event_id")}), file=sys.stderr, flush=True)
             os._exit(9)
         await next()
 
     return middleware
+
+
+def die_before_reply(replica: Replica) -> None:
+    """The first command's reply is never sent: the process dies once the command is recorded."""
+    from sqlalchemy import select
+
+    from lumen.db.models import SlackEventReceipt
+    from lumen.slack.listeners import commands
+
+    async def dying(c: Any, response_url: str, message: dict[str, Any], *, key: str) -> None:
+        trigger = key.split(":")[1]
+        for _ in range(200):
+            async with replica.container.db.sessions() as session:
+                if await session.scalar(select(SlackEventReceipt.event_id).where(SlackEventReceipt.event_id == f"trigger:{trigger}"[:64])):
+                    break
+            await asyncio.sleep(0.02)
+        print(json.dumps({"dying_before_reply": trigger}), file=sys.stderr, flush=True)
+        os._exit(9)
+
+    commands.respond_on = dying  # type: ignore[assignment]
 
 
 def register_price(spec: str) -> None:
@@ -72,6 +92,8 @@ async def main() -> None:
         quick_timings(replica)
     if os.environ.get("LUMEN_TEST_DIE_ON_EVENT"):
         replica.bolt.use(die_on(os.environ["LUMEN_TEST_DIE_ON_EVENT"]))
+    if os.environ.get("LUMEN_TEST_DIE_BEFORE_REPLY"):
+        die_before_reply(replica)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

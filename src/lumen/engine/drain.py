@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import Any, ParamSpec
 
+from lumen.errors import Reported
 from lumen.log import get_logger
 
 log = get_logger(__name__)
@@ -80,7 +81,7 @@ class InFlight:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
+        if not task.cancelled() and (error := task.exception()) is not None and not isinstance(error, Reported):
             # Nobody awaits these tasks: say what failed rather than let asyncio mutter at exit.
             log.error("lumen.slack.listener_failed", task=task.get_name(), exc_info=error)
 

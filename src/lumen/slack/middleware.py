@@ -1,16 +1,19 @@
 """The inbox at Slack's door: each delivery is handled once, and none is dropped.
 
-A delivery (an event by its event_id; a slash command, a click or a modal by its
-trigger_id) is claimed (`engine/inbox.py`) after Bolt has checked its signature and before
-it is acked; copies of an event are dropped while it is claimed or once it is handled. It
-is marked handled only when the work its listeners started after the ack is done; if that
-work fails, or the request does, the claim is released, so Slack's retry of an event, or
-the sweep, handles it after all. A replica that dies holding a claim loses it when the lease
-runs out, and the sweep on another replica replays the delivery from the body the receipt
-keeps. Slack never retries a command or a click: without the receipt, one acked just before
-its replica died, or whose work met the database down, would be lost. When the claim itself
-cannot be written, the request fails (500), so Slack tells the person instead of Lumen
-answering 200 and dropping it.
+An event is claimed (`engine/inbox.py`, by its event_id) after Bolt has checked its
+signature and before it is acked; Slack's copies of it are dropped while it is claimed or
+once it is handled. It is marked handled only when the work its listeners started after the
+ack is done; if that work fails, or the request does, the claim is released, so Slack's
+retry, or the sweep, handles it after all. A replica that dies holding a claim loses it when
+the lease runs out, and the sweep on another replica replays the event from the body the
+receipt keeps.
+
+Slack never retries a slash command, a click or a modal, so nothing needs deduplicating
+there, and its ack must stay as quick as it is (no write before it): such a delivery is
+recorded, by its trigger_id, right after the ack, while its work starts, and again until the
+database takes it (for a couple of minutes). From then on it is handled like an event: a
+work that failed (the database was down) or a replica that died is made good by the sweep.
+What a crash in the few milliseconds between the ack and the record loses stays lost.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ log = get_logger(__name__)
 
 # Where a request carries its claim; a replay comes with one, a delivery from Slack never does.
 CLAIM = "lumen_inbox_claim"
+# A command's or click's key, to record after the ack.
+RECORD = "lumen_inbox_record"
+# How long a command or click is offered to a database that does not answer.
+RECORD_FOR_S = 120.0
 
 
 def delivery_key(body: dict[str, Any]) -> str | None:
@@ -53,13 +60,16 @@ def dedupe_events(db: Database) -> Callable[..., Awaitable[Any]]:
     ) -> BoltResponse | None:
         key = delivery_key(body)
         if key is not None and context.get(CLAIM) is None:
-            async with db.transaction() as session:
-                claim = await inbox.claim(session, key, body)
-            if claim is None:
-                SLACK_EVENTS_DEDUPLICATED.inc()
-                log.info("lumen.slack.event_duplicate", event_id=key)
-                return BoltResponse(status=200, body="")
-            context[CLAIM] = claim
+            if body.get("type") != "event_callback":
+                context[RECORD] = key  # recorded after the ack: see InboxApp
+            else:
+                async with db.transaction() as session:
+                    claim = await inbox.claim(session, key, body)
+                if claim is None:
+                    SLACK_EVENTS_DEDUPLICATED.inc()
+                    log.info("lumen.slack.event_duplicate", event_id=key)
+                    return BoltResponse(status=200, body="")
+                context[CLAIM] = claim
         await next()
         return None
 
@@ -81,12 +91,14 @@ class InboxApp(AsyncApp):
             except BaseException:
                 await self._release(req.context.get(CLAIM))
                 raise
-        claim = req.context.get(CLAIM)
+        claim, record = req.context.get(CLAIM), req.context.get(RECORD)
         if claim is not None:
             if response.status >= 500:
                 await self._release(claim)
             else:
                 self._inflight.spawn(close_receipt(self._db, claim, spawned), name=f"lumen-inbox:{claim.key}")
+        elif record is not None and response.status < 500:
+            self._inflight.spawn(record_and_close(self._db, record, req.body, spawned), name=f"lumen-inbox:{record}")
         return response
 
     async def _release(self, claim: inbox.Claim | None) -> None:
@@ -111,6 +123,26 @@ async def close_receipt(db: Database, claim: inbox.Claim, work: Sequence[asyncio
                 await (inbox.release if failed else inbox.handled)(session, claim)
         except Exception:
             log.warning("lumen.inbox.close_failed", key=claim.key, handled=not failed)
+
+
+async def record_and_close(db: Database, key: str, body: dict[str, Any], work: Sequence[asyncio.Task[None]]) -> None:
+    """Record a command or click just acked (its work is under way meanwhile), then close it
+    as an event's receipt is closed. A database that does not answer is asked again."""
+    loop = asyncio.get_running_loop()
+    give_up, delay = loop.time() + RECORD_FOR_S, 0.5
+    while True:
+        try:
+            async with db.transaction() as session:
+                claim = await inbox.claim(session, key, body)
+            break
+        except Exception as exc:
+            if loop.time() + delay > give_up:
+                log.error("lumen.inbox.not_recorded", key=key, error=str(exc)[:200])
+                return
+            await asyncio.sleep(delay)
+            delay = min(5.0, delay * 2)
+    if claim is not None:  # None: recorded already (a replay of it is under way)
+        await close_receipt(db, claim, work)
 
 
 async def _keep_claim(db: Database, claim: inbox.Claim) -> None:

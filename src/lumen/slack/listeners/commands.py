@@ -19,7 +19,7 @@ from lumen.brain import service as brain
 from lumen.container import Container
 from lumen.db.base import utcnow
 from lumen.engine import outbox
-from lumen.errors import LumenError
+from lumen.errors import LumenError, Reported
 from lumen.log import get_logger
 from lumen.metrics import COMMANDS
 from lumen.render import messages
@@ -184,8 +184,9 @@ def register(app: AsyncApp, c: Container) -> None:
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
             await respond(text=f"That didn't work: {reason}.", response_type="ephemeral")
-        except Exception:
+        except Exception as exc:
             log.exception("lumen.slack.command_failed", text=body.get("text"))
             await respond(text=messages.command_failed(), response_type="ephemeral")
+            raise Reported("the command failed") from exc  # the inbox tries it again
 
     app.command("/lumen")(ack_first(answer, c.inflight))
