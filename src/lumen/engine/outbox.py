@@ -307,8 +307,10 @@ class OutboxDispatcher:
             if self._outage.failed(row.id):
                 log.warning("lumen.outbox.slack_unreachable", error=answer.error)
                 self._bring_forward_on_success = True
-            # No answer is no proof the call did not land: the in-flight mark stays.
-            await self._reschedule(row, self._backoff(row.attempts), UNREACHABLE + answer.error, in_flight=True)
+            # No answer is no proof the call did not land: the in-flight mark stays, unless
+            # the request never left (no connection).
+            in_flight = looked or answer.maybe_landed
+            await self._reschedule(row, self._backoff(row.attempts), UNREACHABLE + answer.error, in_flight=in_flight)
         elif answer.outcome is Outcome.NOT_IN_CHANNEL and row.attempts < 2:
             await self._join(row.payload.get("channel"))
             await self._reschedule(row, timedelta(0), answer.error)

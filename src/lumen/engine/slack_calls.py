@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -67,6 +68,8 @@ class Answer:
     data: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     retry_after: float = 0.0
+    # Could the call have reached Slack though no answer says so? Not when we never connected.
+    maybe_landed: bool = False
 
 
 async def call_slack(client: AsyncWebClient, method: str, payload: dict[str, Any]) -> Answer:
@@ -77,8 +80,10 @@ async def call_slack(client: AsyncWebClient, method: str, payload: dict[str, Any
     except SlackApiError as exc:
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
         return refusal(exc.response.status_code, str(data.get("error", "")), exc.response.headers)
-    except Exception as exc:  # Slack unreachable, timeouts
+    except aiohttp.ClientConnectorError as exc:  # no connection: the request never left
         return Answer(Outcome.UNREACHABLE, error=_described(exc))
+    except Exception as exc:  # a timeout, a dropped connection: it may have been taken
+        return Answer(Outcome.UNREACHABLE, error=_described(exc), maybe_landed=True)
     return Answer(Outcome.SENT, data=response.data if isinstance(response.data, dict) else {})
 
 
@@ -126,7 +131,7 @@ def refusal(status: int, error: str, headers: Any) -> Answer:
     if status == 429 or error == "ratelimited":
         return Answer(Outcome.RATE_LIMITED, error="ratelimited", retry_after=_retry_after(headers))
     if status >= 500 or error in UNAVAILABLE_ERRORS:
-        return Answer(Outcome.UNREACHABLE, error=error or f"HTTP {status}")
+        return Answer(Outcome.UNREACHABLE, error=error or f"HTTP {status}", maybe_landed=True)
     if error == "not_in_channel":
         return Answer(Outcome.NOT_IN_CHANNEL, error=error)
     if error in PERMANENT_ERRORS:
