@@ -18,7 +18,8 @@ What is checked at the end (`Report.problems`):
   never retries either: a replica killed after taking one leaves its receipt, and another
   replica answers it from there. A response_url reply cannot be looked for afterwards, so a
   command whose replica was killed within RISK_S of its ack (while its reply was on the way)
-  may be answered twice: those are counted apart, and allowed one or two answers.
+  may be answered twice: those are counted apart, and allowed one or two answers. A command
+  whose work met the database down is told so, and answered when it is handled again.
 
 Shared by tests/chaos/test_chaos.py (about a minute) and benchmarks/chaos.py (any duration).
 """
@@ -61,6 +62,7 @@ from lumen.db.session import Database
 from lumen.domain.proposals import PROPOSE_DECISIONS
 from lumen.engine.inbox import MAX_ATTEMPTS
 from lumen.engine.slack_calls import METADATA_TYPE
+from lumen.render.messages import command_failed
 from lumen.render.approvals import APPROVE_ACTION
 from lumen.render.decisions import TRAIL_ACTION
 from lumen.runtime import prepare
@@ -453,13 +455,17 @@ class Chaos:
 
         # Commands and trail clicks: answered once, unless their replica died just after the ack.
         commands = [s for s in self.sent if s.kind == "command" and s.delivery is not None and s.delivery.ok]
-        risky_commands = answered_twice = 0
+        risky_commands = answered_twice = told_it_failed = 0
         for command in commands:
             token = command.delivery.payload["response_url"].split("/response/", 1)[1]  # type: ignore[union-attr]
-            replies = len(ws.response_urls.by_token[token].log)
+            log = ws.response_urls.by_token[token].log
+            # Work that met the database down says so, and the command is handled again later.
+            failures = len([r for r in log if r.get("text") == command_failed()])
+            replies = len(log) - failures
             risky = self._risky(command)
             risky_commands += risky
             answered_twice += replies == 2
+            told_it_failed += failures > 0
             if not (1 <= replies <= (2 if risky else 1)):
                 problems.append(f"/lumen {command.about} answered {replies} times{' (its replica was killed)' if risky else ''}")
         trails = [s for s in self.sent if s.kind == "trail" and s.delivery is not None and s.delivery.ok]
@@ -498,6 +504,7 @@ class Chaos:
             "commands_acked": len(commands),
             "commands_whose_replica_was_killed": risky_commands,
             "commands_answered_twice": answered_twice,
+            "commands_told_it_failed_then_answered": told_it_failed,
             "outbox_sent": Counter(r.method for r in rows if r.status == OutboxStatus.SENT),
             "outbox_dead": len([r for r in rows if r.status == OutboxStatus.DEAD]),
             "posts_in_slack": sum(keys.values()),

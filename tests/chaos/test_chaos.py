@@ -20,7 +20,7 @@ async def test_three_replicas_through_a_minute_of_chaos_lose_nothing_and_do_noth
     if admin is None:
         pytest.skip("needs Postgres: set LUMEN_TEST_POSTGRES_URL (several replicas only share Postgres)")
     async with postgres_database(admin, prefix="lumen_test_chaos") as url:
-        report = await Chaos(url, tmp_path, Options(duration=40)).run()
+        report = await Chaos(url, tmp_path, Options(duration=30, phase_s=3.5)).run()
     print(json.dumps({"counts": report.counts, "figures": report.figures}, indent=2, default=str))
     assert report.problems == []
     counts = report.counts

@@ -29,7 +29,7 @@ from lumen.settings import Settings
 from slack_sdk.web.async_client import AsyncWebClient
 from tests.engine.helpers import STUB_MODEL, all_rows, enqueue_wake, eventually, get_run, proposal
 from tests.support.openai_stub import OpenAIStub
-from tests.support.replicas import ReplicaProcess, replica_env
+from tests.support.replicas import ReplicaProcess, replica_env, several_replicas_need_postgres
 
 IDEA = {"category": "marketing", "title": "Host a webinar on churn benchmarks", "rationale": "Leads asked for it."}
 PRICE = f"{STUB_MODEL}:0.000001:0.000002"
@@ -38,6 +38,7 @@ PRICE = f"{STUB_MODEL}:0.000001:0.000002"
 async def test_a_call_cut_off_by_sigkill_is_paid_twice_and_its_reservation_is_settled(
     container: Container, stub: OpenAIStub, stub_settings: Settings, config_file: Path, tmp_path: Path
 ) -> None:
+    several_replicas_need_postgres(container)
     db = container.db
     stub.enqueue(dataclasses.replace(proposal(IDEA), delay_s=120))
     stub.set_default(proposal(IDEA))

@@ -17,6 +17,7 @@ from pathlib import Path
 from devslack import Workspace
 from devslack import start as start_workspace
 from lumen.container import Container
+from tests.support.replicas import several_replicas_need_postgres
 from lumen.db.models import OutboxMessage, OutboxStatus
 from lumen.engine import outbox
 from tests.engine.helpers import all_rows, eventually
@@ -58,6 +59,7 @@ async def dispatcher_process(db_url: str, api_url: str, claim_s: float, log: Pat
 
 
 async def test_two_dispatchers_with_slack_slow_post_each_message_once(container: Container, tmp_path: Path) -> None:
+    several_replicas_need_postgres(container)
     db = container.db
     notes = [f"Launch note {n:02d}: the pricing page copy is final" for n in range(12)]
     async with db.transaction() as session:
@@ -85,6 +87,7 @@ async def test_two_dispatchers_with_slack_slow_post_each_message_once(container:
 async def test_a_dispatcher_killed_during_its_calls_has_them_found_not_sent_again(container: Container, tmp_path: Path) -> None:
     """Slack took the post, the update and the reply; each sender was SIGKILLed before it
     heard so. The next dispatcher finds each in Slack instead of sending it again."""
+    several_replicas_need_postgres(container)
     db = container.db
     async with served_workspace() as (ws, api_url):
         channel = ws.resolve_channel("launch-notes")

@@ -9,9 +9,18 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
+from lumen.container import Container
 from lumen.settings import Settings
 
 ROOT = Path(__file__).parents[2]
+
+
+def several_replicas_need_postgres(container: Container) -> None:
+    """Replica processes share a database only on Postgres (README: one replica on SQLite)."""
+    if container.db.dialect != "postgresql":
+        pytest.skip("several replica processes share Postgres, not SQLite")
 
 
 def replica_env(settings: Settings, **extra: str) -> dict[str, str]:
