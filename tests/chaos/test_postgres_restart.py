@@ -33,7 +33,7 @@ async def test_replicas_reconnect_after_a_postgres_restart_and_lose_nothing(tmp_
                 await asyncio.to_thread(cluster.stop_for, 3.0)
                 restarted.append(cluster)
 
-            chaos = Chaos(url, tmp_path, Options(duration=20, replicas=2, killing=False, weather=False, events=[(8.0, restart_postgres)]))
+            chaos = Chaos(url, tmp_path, Options(duration=16, replicas=2, killing=False, weather=False, events=[(6.0, restart_postgres)]))
             report = await chaos.run(check_replicas=_all_ready)
     print(json.dumps({"counts": report.counts, "figures": report.figures}, indent=2, default=str))
     assert restarted and report.problems == []

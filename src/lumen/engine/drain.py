@@ -51,6 +51,12 @@ class InFlight:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    @property
+    def stopping(self) -> bool:
+        """The replica is stopping: work that only waits and tries again should give up now."""
+        return self._stopping
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
@@ -86,4 +92,5 @@ class InFlight:
             log.error("lumen.slack.listener_failed", task=task.get_name(), exc_info=error)
 
     async def drain(self, grace: float) -> None:
+        self._stopping = True
         await drain(list(self._tasks), grace, what="slack listeners")

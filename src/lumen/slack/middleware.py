@@ -98,7 +98,7 @@ class InboxApp(AsyncApp):
             else:
                 self._inflight.spawn(close_receipt(self._db, claim, spawned), name=f"lumen-inbox:{claim.key}")
         elif record is not None and response.status < 500:
-            self._inflight.spawn(record_and_close(self._db, record, req.body, spawned), name=f"lumen-inbox:{record}")
+            self._inflight.spawn(record_and_close(self._db, self._inflight, record, req.body, spawned), name=f"lumen-inbox:{record}")
         return response
 
     async def _release(self, claim: inbox.Claim | None) -> None:
@@ -125,9 +125,12 @@ async def close_receipt(db: Database, claim: inbox.Claim, work: Sequence[asyncio
             log.warning("lumen.inbox.close_failed", key=claim.key, handled=not failed)
 
 
-async def record_and_close(db: Database, key: str, body: dict[str, Any], work: Sequence[asyncio.Task[None]]) -> None:
+async def record_and_close(
+    db: Database, inflight: InFlight, key: str, body: dict[str, Any], work: Sequence[asyncio.Task[None]]
+) -> None:
     """Record a command or click just acked (its work is under way meanwhile), then close it
-    as an event's receipt is closed. A database that does not answer is asked again."""
+    as an event's receipt is closed. A database that does not answer is asked again, until
+    RECORD_FOR_S or the replica stops."""
     loop = asyncio.get_running_loop()
     give_up, delay = loop.time() + RECORD_FOR_S, 0.5
     while True:
@@ -136,7 +139,7 @@ async def record_and_close(db: Database, key: str, body: dict[str, Any], work: S
                 claim = await inbox.claim(session, key, body)
             break
         except Exception as exc:
-            if loop.time() + delay > give_up:
+            if loop.time() + delay > give_up or inflight.stopping:
                 log.error("lumen.inbox.not_recorded", key=key, error=str(exc)[:200])
                 return
             await asyncio.sleep(delay)
