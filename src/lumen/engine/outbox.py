@@ -52,6 +52,9 @@ log = get_logger(__name__)
 # While sending, a row is hidden from other dispatchers for this long after each renewal:
 # longer than one call (the client's timeout) and its permalink can take.
 CLAIM_TIMEOUT = timedelta(seconds=60)
+# A batch is hidden this long at first (at most CLAIM_TIMEOUT): what a dispatcher has not
+# reached by then (Slack is slow) is free for another, and what a killed one held comes back soon.
+BATCH_HOLD = timedelta(seconds=15)
 MAX_BACKOFF = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(hours=24)
 # Slack honours a response_url for 30 minutes.
@@ -217,7 +220,7 @@ class OutboxDispatcher:
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_([r.id for r in rows]))
-                    .values(next_attempt_at=now + CLAIM_TIMEOUT, claim_token=token)
+                    .values(next_attempt_at=now + min(BATCH_HOLD, CLAIM_TIMEOUT), claim_token=token)
                 )
                 for row in rows:
                     row.claim_token = token
