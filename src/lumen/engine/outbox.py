@@ -190,7 +190,9 @@ class OutboxDispatcher:
         else:
             rows = await self._claim(probe=False)
         for n, row in enumerate(rows):
-            if (looping and self._stopping) or not self._time_for_a_call() or self._outage.active and n > 0:
+            # A stop, a deadline too close for a call, or an outage (one probe at a time):
+            # the rest of the batch goes back.
+            if (looping and self._stopping) or not self._time_for_a_call() or (self._outage.active and n > 0):
                 await self._release(rows[n:])
                 break
             await self._deliver(row)
