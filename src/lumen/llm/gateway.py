@@ -264,15 +264,15 @@ class Gateway:
             # Cut off (a stop): the provider bills what it received, by an amount we will never
             # see, so a sent request is booked at its reservation, the most it could cost.
             booked = estimate if sent and spend_id is not None else Decimal(0)
-            await asyncio.shield(self._settle(spend_id, attribution, model, 0, 0, booked, started))
+            await asyncio.shield(self._settle(spend_id, attribution, model, 0, 0, booked, _since(started)))
             log.warning("lumen.llm.call_cut_off", model=model, booked_usd=str(booked), **_ids(attribution))
             raise
         except Exception as exc:
             failure = classify(exc, timeout)
-        latency_ms = int((time.monotonic() - started) * 1000)
+        latency_ms = _since(started)  # measured once: the attempt and the ledger say the same
 
         if failure is not None:
-            spend_id = await self._settle(spend_id, attribution, model, 0, 0, Decimal(0), started)
+            spend_id = await self._settle(spend_id, attribution, model, 0, 0, Decimal(0), latency_ms)
             log.info(
                 "lumen.llm.call_failed",
                 model=model,
@@ -287,7 +287,7 @@ class Gateway:
 
         prompt_tokens, completion_tokens = costs.usage_tokens(response)
         cost = costs.response_cost(lm, model, response)
-        spend_id = await self._settle(spend_id, attribution, model, prompt_tokens, completion_tokens, cost, started)
+        spend_id = await self._settle(spend_id, attribution, model, prompt_tokens, completion_tokens, cost, latency_ms)
         log.info(
             "lumen.llm.call",
             model=model,
@@ -310,14 +310,14 @@ class Gateway:
         prompt_tokens: int,
         completion_tokens: int,
         cost: Decimal,
-        started: float,
+        latency_ms: int,
     ) -> int:
         """Settle the reserved row with what the call used, or write the row a free call skipped."""
         figures = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "cost_usd": cost,
-            "latency_ms": int((time.monotonic() - started) * 1000),
+            "latency_ms": latency_ms,
         }
         if spend_id is None:
             return await self.ledger.record(attribution, model, **figures)
@@ -329,6 +329,10 @@ class Gateway:
         if slot is None:
             slot = self._slots[model] = asyncio.Semaphore(self.options.max_concurrency_per_model)
         return slot
+
+
+def _since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
 
 
 # --- reading responses -----------------------------------------------------------------
