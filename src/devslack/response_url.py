@@ -23,12 +23,20 @@ async def handle_response_url(request: web.Request) -> web.Response:
             raise ValueError
     except ValueError:
         return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+    if ws.faults.status is not None and ws.faults.response_urls_down:
+        await ws.faults.late()
+        return web.json_response({"ok": False, "error": "service_unavailable"}, status=ws.faults.status)
     try:
         ru = ws.response_urls.use(request.match_info["token"])
     except TriggerError as e:
         return web.json_response({"ok": False, "error": e.error}, status=404)
     ru.log.append(body)
+    response = _apply(ws, ru, body)
+    await ws.faults.late()  # done already: a caller that stops waiting has still been answered
+    return response
 
+
+def _apply(ws, ru, body: dict) -> web.Response:
     source = None
     if ru.source_ts:
         source = ws.find_ephemeral(ru.channel_id, ru.source_ts, ru.user_id) if ru.source_ephemeral else ws.find_message(ru.channel_id, ru.source_ts)

@@ -9,6 +9,7 @@ from aiohttp import web
 from . import ui
 from .appkey import WORKSPACE
 from .files import handle_file, handle_upload
+from .faults import Listener
 from .response_url import handle_response_url
 from .webapi import handle_api
 from .workspace import Workspace
@@ -55,6 +56,7 @@ async def start(workspace: Workspace, host: str = "127.0.0.1", port: int = 0) ->
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    workspace.listener = Listener(runner, host, bound_port, site)
     public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     workspace.base_url = f"http://{public_host}:{bound_port}"
     return runner, workspace.base_url

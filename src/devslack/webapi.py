@@ -1,4 +1,4 @@
-"""HTTP front of the Web API: POST/GET /api/{method}; auth, outage, rate limits, call log."""
+"""HTTP front of the Web API: POST/GET /api/{method}; auth, faults (outage, slowness, rate limits), call log."""
 
 from __future__ import annotations
 
@@ -54,16 +54,28 @@ async def handle_api(request: web.Request) -> web.Response:
     params.pop("token", None)
     call = ws.record_call(method, params, token)
 
-    if ws.is_down:
-        call.status = 503
-        return _json({"ok": False, "error": "service_unavailable"}, status=503)
+    faults = ws.faults
+    if faults.status is not None:
+        call.status = faults.status
+        await faults.late()
+        error = "service_unavailable" if faults.status == 503 else "internal_error"
+        return _json({"ok": False, "error": error}, status=faults.status)
     retry_after = ws.take_rate_limit(method)
+    if retry_after is None:
+        retry_after = faults.window_retry_after(method)
     if retry_after is not None:
         call.status = 429
         return _json({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)})
+    failure = faults.method_fault(method)
+    if failure is not None:
+        call.status = failure.status
+        call.response = {"ok": False, "error": failure.error}
+        await faults.late()
+        return _json(call.response, status=failure.status)
 
     result = await _dispatch(ws, method, params, token)
     call.response = result
+    await faults.late()  # done already: a caller that stops waiting has still posted
     return _json(result)
 
 

@@ -15,6 +15,7 @@ from . import payloads, persistence
 from .actions import UserActions
 from .files import FileStore
 from .delivery import EVENTS, Deliverer, Delivery
+from .faults import Faults, Listener, _MethodFault, _Window
 from .signing import Forgery
 from .socket_mode import SocketHub
 from .state import WorkspaceState
@@ -93,7 +94,8 @@ class Workspace(UserActions, WorkspaceState):
         self.deliverer = Deliverer(self)
         self.sent_events: dict[str, dict] = {}  # event_id -> envelope (for redeliver)
         self._rate_limits: dict[str, _RateLimit] = {}
-        self._outage = False
+        self.faults = Faults()
+        self.listener: Listener | None = None  # set by server.start()
         self._forgery: Forgery | None = None
         self._tasks: set[asyncio.Task] = set()
         self._autosave: persistence.Autosave | None = None
@@ -127,13 +129,43 @@ class Workspace(UserActions, WorkspaceState):
         """The next ``times`` calls of ``method`` answer HTTP 429 + Retry-After."""
         self._rate_limits[method] = _RateLimit(times, retry_after)
 
-    def outage(self, down: bool = True) -> None:
-        """While down, every Web API call answers HTTP 503."""
-        self._outage = down
+    def outage(self, down: bool = True, status: int = 503, *, response_urls: bool = False) -> None:
+        """While down, every Web API call (and, with ``response_urls``, every response_url)
+        answers HTTP ``status`` (503, 500…)."""
+        self.faults.status = status if down else None
+        self.faults.response_urls_down = down and response_urls
 
     @property
     def is_down(self) -> bool:
-        return self._outage
+        return self.faults.status is not None
+
+    def slow(self, seconds: float) -> None:
+        """Every Web API call and response_url is handled, then answered ``seconds`` later (0: at once)."""
+        self.faults.delay = seconds
+
+    def fail(self, method: str, error: str | None = "internal_error", *, status: int = 200, times: int | None = None) -> None:
+        """``method`` ("*": every method) answers ``{"ok": false, "error": error}`` with HTTP
+        ``status``, ``times`` times (None: until cleared with ``error=None``). Unlike ``outage``,
+        response_urls keep working."""
+        if error is None:
+            self.faults.methods.pop(method, None)
+        else:
+            self.faults.methods[method] = _MethodFault(error, status, times)
+
+    def rate_limit_window(self, method: str, calls: int = 1, per: float = 1.0) -> None:
+        """Slack's tiers: at most ``calls`` calls of ``method`` per ``per`` seconds; more answer
+        429 with the seconds left in the window as Retry-After. ``calls=0`` lifts it."""
+        if calls <= 0:
+            self.faults.windows.pop(method, None)
+        else:
+            self.faults.windows[method] = _Window(calls, per)
+
+    async def refuse_connections(self, refuse: bool = True) -> None:
+        """Close the listening socket and every open connection (True), or listen again on the
+        same port (False): the Web API, response_urls and the page become unreachable."""
+        if self.listener is None:
+            raise RuntimeError("the workspace is not being served (devslack.start)")
+        await (self.listener.refuse() if refuse else self.listener.accept())
 
     def take_rate_limit(self, method: str) -> int | None:
         """Consume one pending rate limit for ``method``; returns Retry-After seconds or None."""

@@ -1,5 +1,8 @@
 """HTTP for machines: `POST /api/outcomes` for other systems, and `/healthz`, `/readyz`, `/metrics`.
 
+`/readyz` answers 503 while the database or Slack cannot be reached, or Slack refuses the
+token, with what is wrong: {"ok": false, "database": "reachable", "slack": "token rejected: invalid_auth"}.
+
 `POST /api/outcomes` with `Authorization: Bearer $LUMEN_API_TOKEN` and a JSON
 body: {"decision_id": 12, "verdict": "success", "metric": "MRR", "before": 41000,
 "after": 44500, "note": "...", "reported_by": "billing", "replace": false}.
@@ -22,6 +25,8 @@ from lumen.errors import LumenError, NotFound
 from lumen.metrics import HTTP_LATENCY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Is Slack reachable, and does it take the token? (ok, what is wrong)
+SlackCheck = Callable[[], Awaitable[tuple[bool, str]]]
 TIMED_PATHS = ("/slack/events", "/readyz")
 
 
@@ -39,16 +44,21 @@ def _error(status: int, error: str, detail: str) -> web.Response:
     return web.json_response({"ok": False, "error": error, "detail": detail}, status=status)
 
 
-def add_routes(app: web.Application, c: Container) -> None:
+def add_routes(app: web.Application, c: Container, slack: SlackCheck | None = None) -> None:
     """Health, readiness, metrics and the outcomes API, beside Slack's endpoint."""
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
     async def readyz(_: web.Request) -> web.Response:
-        if await c.db.ping():
-            return web.json_response({"ok": True, "database": "reachable"})
-        return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+        """Ready when the database answers and Slack takes our token; if not, says which and why."""
+        database_ok = await c.db.ping()
+        answer: dict[str, object] = {"database": "reachable" if database_ok else "unreachable"}
+        slack_ok = True
+        if slack is not None:
+            slack_ok, answer["slack"] = await slack()
+        ok = database_ok and slack_ok
+        return web.json_response({"ok": ok, **answer}, status=200 if ok else 503)
 
     async def metrics(_: web.Request) -> web.Response:
         response = web.Response(body=generate_latest())

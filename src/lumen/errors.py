@@ -33,6 +33,11 @@ class Invariant(InternalError):
     """Something that must hold did not: a bug, or the database changed under us."""
 
 
+class Reported(InternalError):
+    """A failure already logged and told to the person: raised on only so that whatever waits
+    for the work (the inbox, which will try it again) knows it failed."""
+
+
 def require(value: T | None, what: str) -> T:
     """`value`, or Invariant if it is None: for rows that must exist (a run's own decision, …)."""
     if value is None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+import time
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -34,7 +36,7 @@ from lumen.db.session import Database
 from lumen.domain.config import LumenConfig
 from lumen.domain.directory import Directory
 from lumen.engine import inbox
-from lumen.engine.drain import DEFAULT_GRACE_SECONDS, drain
+from lumen.engine.drain import DEFAULT_GRACE_SECONDS, OUTBOX_SHARE, drain
 from lumen.engine.handlers import Handlers
 from lumen.engine.outbox import OutboxDispatcher
 from lumen.engine.scheduler import Scheduler
@@ -45,6 +47,8 @@ from lumen.log import get_logger
 from lumen.settings import Settings
 from lumen.slack.app import SLACK_PATH, build_slack_app, web_client
 from lumen.slack.directory import SlackDirectory
+from lumen.slack.identity import BotIdentity
+from lumen.slack.middleware import replay_abandoned
 from lumen.ventures.service import learn_channel_ids
 from lumen.ventures.sync import sync_config
 
@@ -152,14 +156,16 @@ class Replica:
     def __init__(self, c: Container, *, background: bool = True, workers: int = 4, sweep_seconds: float = 15) -> None:
         self.container = c
         self.client = web_client(c.settings)
-        self.bolt = build_slack_app(c, self.client)
+        self.identity = BotIdentity(self.client)
+        self.bolt = build_slack_app(c, self.client, self.identity)
         self.web_app = self.bolt.web_app(path=SLACK_PATH)
-        api.add_routes(self.web_app, c)
+        api.add_routes(self.web_app, c, slack=self.identity.check)
         self.background = background
         self.sweep_seconds = sweep_seconds
         self.outbox = make_outbox(c, self.client)
         self.worker = make_worker(c, concurrency=workers)
         self.scheduler = make_scheduler(c)
+        self.learn_channels = ChannelLearner(c, self.client)
         self._outbox_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._socket_mode: Any = None
@@ -178,10 +184,14 @@ class Replica:
 
             self._socket_mode = AsyncSocketModeHandler(self.bolt, c.settings.slack_app_token)
             await self._socket_mode.connect_async()
-        await resolve_channels(c, self.client)
+        self.identity.learn()  # who the bot is, in the background: a request never waits for it
+        await self.learn_channels()
         if self.background:
+            self.scheduler.every(1, "slack:learn-channels", self.learn_channels)
             self.scheduler.every(self.sweep_seconds, "approvals:sweep", self._sweep)
             self.scheduler.every(3600, "slack:prune-receipts", self._prune_receipts)
+            self.scheduler.every(self.sweep_seconds, "slack:replay-events", self._replay_events)
+            self.scheduler.every(self.sweep_seconds, "llm:settle-abandoned", self._settle_abandoned)
             await self.scheduler.start()
             self.worker.start()
             self._outbox_task = asyncio.create_task(self.outbox.run_forever(), name="lumen-outbox")
@@ -198,6 +208,14 @@ class Replica:
             self.container.signals.outbox.notify()
             self.container.signals.runs.notify()
 
+    async def _settle_abandoned(self) -> None:
+        # A call outside a run lasts at most its timeout (and a fallback's): then its reservation is abandoned.
+        runless_after = timedelta(seconds=2 * self.container.settings.llm_timeout_s + 10)
+        await self.container.gateway.ledger.settle_abandoned(runless_after)
+
+    async def _replay_events(self) -> None:
+        await replay_abandoned(self.bolt, self.container.db)
+
     async def _prune_receipts(self) -> None:
         async with self.container.db.transaction() as session:
             await inbox.prune(session)
@@ -210,19 +228,21 @@ class Replica:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
+        work_deadline = deadline - grace * OUTBOX_SHARE
 
-        def left() -> float:
-            return max(0.0, deadline - loop.time())
+        def left(until: float = deadline) -> float:
+            return max(0.0, until - loop.time())
 
+        self.outbox.finish_by(deadline)
         if self._socket_mode is not None:
             with suppress(Exception):
                 await self._socket_mode.close_async()
         if self._runner is not None:
             await self._runner.cleanup()  # listeners return right after their ack
         # One deadline for all: a supervisor's SIGKILL comes a fixed time after its SIGTERM.
-        await asyncio.gather(
-            self.scheduler.stop(left()), self.worker.stop(left()), self.container.inflight.drain(left())
-        )
+        # Runs and listener work end a share of it early, so that the outbox has its turn.
+        work = left(work_deadline)
+        await asyncio.gather(self.scheduler.stop(work), self.worker.stop(work), self.container.inflight.drain(work))
         if self._outbox_task is not None:
             self.outbox.stop()
             await drain([self._outbox_task], left(), what="outbox")
@@ -236,19 +256,47 @@ class Replica:
         log.info("lumen.replica.stopped")
 
 
-async def resolve_channels(c: Container, client: AsyncWebClient) -> None:
-    """Learn each venture channel's ID so posts and links use it. Best effort: Slack may be down."""
+async def resolve_channels(c: Container, client: AsyncWebClient) -> list[str] | None:
+    """Learn each venture channel's ID so posts and links use it. Best effort: Slack may be down.
+
+    Returns the ventures whose channel Slack does not know, or None if Slack could not be asked.
+    """
     try:
         ids: dict[str, str] = {}
         async for page in await client.conversations_list(types="public_channel,private_channel", limit=200):
             ids |= {channel["name"]: channel["id"] for channel in page.get("channels", [])}
     except Exception as exc:
         log.warning("lumen.slack.channels_unresolved", error=str(exc))
-        return
+        return None
     async with c.db.transaction() as session:
         missing = await learn_channel_ids(session, ids)
     for slug in missing:
         log.warning("lumen.slack.channel_missing", venture=slug)
+    return missing
+
+
+class ChannelLearner:
+    """Asks Slack for the channel IDs until it has them: at start, then again while Slack
+    could not be asked (2 s, 4 s, … up to a minute apart) or some channel was not found
+    (every 10 minutes), so that a replica started during an outage does not post by name for ever."""
+
+    def __init__(self, c: Container, client: AsyncWebClient) -> None:
+        self.c, self.client = c, client
+        self._next_at = 0.0
+        self._delay = 1.0
+        self.done = False
+
+    async def __call__(self) -> None:
+        if self.done or time.monotonic() < self._next_at:
+            return
+        missing = await resolve_channels(self.c, self.client)
+        if missing is None:
+            self._delay = min(60.0, self._delay * 2)
+            self._next_at = time.monotonic() + self._delay
+        elif missing:
+            self._next_at = time.monotonic() + 600
+        else:
+            self.done = True
 
 
 async def wait_for_shutdown() -> None:

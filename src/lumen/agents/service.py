@@ -45,19 +45,27 @@ def wake_key(venture_slug: str, role: str, nominal: datetime) -> str:
     return runs.wake_key(f"{venture_slug}/{role}", nominal)
 
 
-async def wake(session: AsyncSession, venture_ref: str, role: str, *, requested_by: str) -> Woken:
-    """Queue a manual wake-up now. Paused agents are woken too: a human asked explicitly."""
+async def wake(
+    session: AsyncSession, venture_ref: str, role: str, *, requested_by: str, request_id: str | None = None
+) -> Woken:
+    """Queue a manual wake-up now. Paused agents are woken too: a human asked explicitly.
+
+    `request_id` (a slash command's trigger_id) makes asking again the same request one run.
+    """
     venture = await find_venture(session, venture_ref)
     agent = find_agent(venture, role)
-    run_id = await runs.enqueue_new(
+    key = f"manual:{venture.slug}/{agent.role}:{request_id or uuid.uuid4().hex}"[:200]
+    run_id = await runs.enqueue(
         session,
-        key=f"manual:{venture.slug}/{agent.role}:{uuid.uuid4().hex}",
+        key=key,
         trigger=RunTrigger.MANUAL,
         agent_id=agent.id,
         venture_id=venture.id,
         scheduled_for=utcnow(),
         context={"requested_by": requested_by},
     )
+    if run_id is None:  # the same request, handled again
+        run_id = await runs.run_id_of(session, key)
     return Woken(run_id=run_id, venture=venture.slug, role=agent.role)
 
 

@@ -36,7 +36,7 @@ from lumen.domain.brain import (
 )
 from lumen.domain.brain_schema import WRITE_BRAIN, WriteBrain
 from lumen.engine import outbox
-from lumen.engine.outbox import FILE_UPLOAD
+from lumen.engine.slack_calls import FILE_UPLOAD
 from lumen.engine.handlers import Failure, Finished, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.engine.llm_step import LLMCall, call_model

@@ -329,15 +329,23 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
     ref: Mapped[dict[str, Any]] = mapped_column(default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column()
     sent_at: Mapped[datetime | None]
+    # The dispatcher holding the row (until next_attempt_at): writes after the call need it.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
 
 
 class SlackEventReceipt(Base):
-    """Events API deliveries seen, so Slack's retries run nothing twice."""
+    """Events API deliveries seen, so Slack's retries run nothing twice; and, until one is
+    handled, who is handling it and the body another replica would handle it from."""
 
     __tablename__ = "slack_event_receipts"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    body: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 __all__ = [

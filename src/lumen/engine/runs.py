@@ -83,6 +83,14 @@ async def enqueue(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def run_id_of(session: AsyncSession, key: str) -> int:
+    """The run queued under `key`."""
+    run_id = await session.scalar(select(Run.id).where(Run.idempotency_key == key))
+    if run_id is None:
+        raise Invariant(f"no run with key {key!r}")
+    return run_id
+
+
 async def enqueue_new(session: AsyncSession, **values: Any) -> int:
     """`enqueue` with a key that cannot exist yet (it carries a fresh uuid): returns the run's id."""
     run_id = await enqueue(session, **values)

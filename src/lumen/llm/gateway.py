@@ -253,20 +253,23 @@ class Gateway:
             kwargs["api_base"] = self.options.api_base
 
         started = time.monotonic()
-        response, failure = None, None
+        response, failure, sent = None, None, False
         try:
             async with self._slot(model):
-                started = time.monotonic()
+                started, sent = time.monotonic(), True
                 response = await asyncio.wait_for(
                     lm.acompletion(**kwargs), timeout + _TIMEOUT_GRACE_S
                 )
         except asyncio.CancelledError:
-            elapsed = int((time.monotonic() - started) * 1000)
-            await asyncio.shield(self._settle(spend_id, attribution, model, 0, 0, Decimal(0), elapsed))
+            # Cut off (a stop): the provider bills what it received, by an amount we will never
+            # see, so a sent request is booked at its reservation, the most it could cost.
+            booked = estimate if sent and spend_id is not None else Decimal(0)
+            await asyncio.shield(self._settle(spend_id, attribution, model, 0, 0, booked, _since(started)))
+            log.warning("lumen.llm.call_cut_off", model=model, booked_usd=str(booked), **_ids(attribution))
             raise
         except Exception as exc:
             failure = classify(exc, timeout)
-        latency_ms = int((time.monotonic() - started) * 1000)
+        latency_ms = _since(started)  # measured once: the attempt and the ledger say the same
 
         if failure is not None:
             spend_id = await self._settle(spend_id, attribution, model, 0, 0, Decimal(0), latency_ms)
@@ -327,6 +330,10 @@ class Gateway:
         if slot is None:
             slot = self._slots[model] = asyncio.Semaphore(self.options.max_concurrency_per_model)
         return slot
+
+
+def _since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
 
 
 # --- reading responses -----------------------------------------------------------------

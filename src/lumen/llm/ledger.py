@@ -4,25 +4,29 @@ Budgets are enforced here, not by litellm (whose `max_budget` does not stop call
 first reserves its estimated cost, and only if the agent's month-to-date spend (settled and
 reserved) plus the estimate stays within its envelope. Concurrent reservations serialize on
 the agent row (`SELECT … FOR UPDATE` on Postgres) or on the database write lock (SQLite's
-`BEGIN IMMEDIATE`), so two calls cannot both take the last dollar.
+`BEGIN IMMEDIATE`), so two calls cannot both take the last dollar. A reservation whose caller
+died is settled by `settle_abandoned`, which each replica runs as a sweep.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.base import utcnow
-from lumen.db.models import Agent, Spend
+from lumen.db.models import Agent, Run, RunStatus, Spend
 from lumen.db.session import Database
 from lumen.domain.timeranges import month_start
 from lumen.llm.costs import to_money
 from lumen.llm.errors import BudgetExceeded
+from lumen.log import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,42 @@ class SpendLedger:
                     settled=True,
                 )
             )
+
+    async def settle_abandoned(self, runless_after: timedelta, now: datetime | None = None) -> int:
+        """Settle the reservations nobody is left to settle, at what was reserved; return how many.
+
+        A reservation belongs to a call in flight. Its caller settles it, unless it died first
+        (SIGKILL, a crash): then, for a run's call, once the worker that made it no longer holds
+        the run (the lease expired, the run ended, or another worker claimed it since); for a
+        call outside a run, once it is older than any call may last (`runless_after`). The
+        provider bills a request it received whether or not anyone reads the answer, and what
+        it billed is unknown here, so it is booked at the most it could be: the reservation.
+        """
+        now = now or utcnow()
+        owner_gone = or_(
+            Run.status != RunStatus.RUNNING,
+            Run.lease_expires_at.is_(None),
+            Run.lease_expires_at < now,
+            Spend.created_at < Run.started_at,  # reserved under an earlier claim of the run
+        )
+        abandoned = (
+            select(Spend.id)
+            .outerjoin(Run, Run.id == Spend.run_id)
+            .where(
+                Spend.settled.is_(False),
+                or_(
+                    Spend.run_id.is_(None) & (Spend.created_at < now - runless_after),
+                    Spend.run_id.is_not(None) & owner_gone,
+                ),
+            )
+        )
+        async with self.db.transaction() as session:
+            ids = list((await session.scalars(abandoned)).all())
+            if ids:
+                await session.execute(update(Spend).where(Spend.id.in_(ids), Spend.settled.is_(False)).values(settled=True))
+        if ids:
+            log.warning("lumen.llm.reservations_settled", spend_ids=ids, booked="as reserved")
+        return len(ids)
 
     async def month_to_date(self, agent_id: int, now: datetime | None = None) -> Decimal:
         async with self.db.sessions() as session:

@@ -14,8 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from lumen.container import Container
 from lumen.settings import Settings
+from lumen.slack.identity import BotIdentity
 from lumen.slack.listeners import actions, approvals, ask, commands, events, outcomes
-from lumen.slack.middleware import dedupe_events
+from lumen.slack.middleware import InboxApp, dedupe_events
 
 SLACK_PATH = "/slack/events"
 
@@ -34,10 +35,16 @@ def web_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
-def build_slack_app(c: Container, client: AsyncWebClient) -> AsyncApp:
+def build_slack_app(c: Container, client: AsyncWebClient, identity: BotIdentity | None = None) -> AsyncApp:
     settings = c.settings
-    app = AsyncApp(
-        client=client,
+    identity = identity or BotIdentity(client)
+    app = InboxApp(
+        db=c.db,
+        inflight=c.inflight,
+        # The token comes with each request from `identity`, never from Bolt's own
+        # auth.test, whose failure on a cold start would drop the request (see slack/identity.py).
+        client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=list(client.retry_handlers)),
+        authorize=identity,
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode carries no signatures; HTTP mode always checks them.
         request_verification_enabled=not settings.socket_mode,

@@ -23,7 +23,7 @@ from lumen.brain import service as brain
 from lumen.container import Container
 from lumen.db.base import utcnow
 from lumen.engine import outbox
-from lumen.errors import LumenError
+from lumen.errors import LumenError, Reported
 from lumen.log import get_logger
 from lumen.metrics import COMMANDS
 from lumen.render import messages
@@ -87,7 +87,7 @@ async def _wake(c: Container, cmd: Command, body: dict[str, Any], respond: Respo
         await respond(text="Usage: `/lumen wake <venture> <role>`", response_type="ephemeral")
         return
     async with c.db.transaction() as session:
-        woken = await agents.wake(session, cmd.args[0], cmd.args[1], requested_by=body["user_id"])
+        woken = await agents.wake(session, cmd.args[0], cmd.args[1], requested_by=body["user_id"], request_id=body.get("trigger_id"))
     c.signals.runs.notify()
     await respond(text=messages.woken(woken.venture, woken.role, woken.run_id), response_type="ephemeral")
 
@@ -223,8 +223,13 @@ def register(app: AsyncApp, c: Container) -> None:
         c.inflight.spawn(answer(body, cmd), name="lumen-listener:command")
 
     async def answer(body: dict[str, Any], cmd: Command) -> None:
+        replies = 0
+
         async def respond(**message: Any) -> None:
-            await respond_on(c.http, body["response_url"], message)
+            nonlocal replies
+            replies += 1  # a command may answer twice (an error after a first answer)
+            key = f"reply:{body.get('trigger_id') or body.get('response_url')}:{replies}"
+            await respond_on(c, body["response_url"], message, key=key[:200])
 
         handler = HANDLERS.get(cmd.name, _help)
         COMMANDS.labels(subcommand=cmd.name if cmd.known else "unknown").inc()
@@ -235,8 +240,9 @@ def register(app: AsyncApp, c: Container) -> None:
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
             await respond(text=f"That didn't work: {reason}.", response_type="ephemeral")
-        except Exception:
+        except Exception as exc:
             log.exception("lumen.slack.command_failed", text=body.get("text"))
             await respond(text=messages.command_failed(), response_type="ephemeral")
+            raise Reported("the command failed") from exc  # the inbox tries it again
 
     app.command("/lumen")(listener)
