@@ -25,8 +25,14 @@ STATUS_TIMEOUT_S = 2
 
 
 async def open_modal(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
-    """views.open: a trigger_id lives three seconds, and opening a modal changes no state."""
-    await client.views_open(trigger_id=trigger_id, view=view)
+    """views.open: a trigger_id lives three seconds, and opening a modal changes no state.
+
+    When Slack cannot open it (down, refusing, the trigger expired), nothing is lost: the
+    person sees no modal and clicks again. One log line, not a traceback."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except Exception as exc:  # Slack's error, a refused connection, a timeout: all mean "no modal"
+        log.warning("lumen.slack.modal_not_opened", callback_id=view.get("callback_id"), error=f"{type(exc).__name__}: {exc}"[:200])
 
 
 async def respond(c: Container, response_url: str, message: dict[str, Any], *, key: str) -> None:

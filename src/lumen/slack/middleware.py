@@ -97,7 +97,9 @@ class InboxApp(AsyncApp):
                 await self._release(claim)
             else:
                 self._inflight.spawn(close_receipt(self._db, claim, spawned), name=f"lumen-inbox:{claim.key}")
-        elif record is not None and response.status < 500:
+        elif record is not None and spawned and response.status < 500:
+            # Nothing spawned: the ack itself was the whole answer (help, a status from memory),
+            # and a replay could only answer again.
             self._inflight.spawn(record_and_close(self._db, self._inflight, record, req.body, spawned), name=f"lumen-inbox:{record}")
         return response
 
@@ -118,11 +120,22 @@ async def close_receipt(db: Database, claim: inbox.Claim, work: Sequence[asyncio
         failed = any(isinstance(result, BaseException) for result in results)
     finally:
         renewing.cancel()
+        await _close(db, claim, handled=not failed)
+
+
+async def _close(db: Database, claim: inbox.Claim, *, handled: bool) -> None:
+    """Asked again while the database is away (a restart takes seconds): a receipt left open
+    would be replayed when its lease runs out, and the work done twice."""
+    for delay in (0.5, 1.0, 2.0, 4.0, 8.0, 0.0):
         try:
             async with db.transaction() as session:
-                await (inbox.release if failed else inbox.handled)(session, claim)
-        except Exception:
-            log.warning("lumen.inbox.close_failed", key=claim.key, handled=not failed)
+                await (inbox.handled if handled else inbox.release)(session, claim)
+            return
+        except Exception as exc:
+            if not delay:
+                log.warning("lumen.inbox.close_failed", key=claim.key, handled=handled, error=str(exc)[:200])
+                return
+            await asyncio.sleep(delay)
 
 
 async def record_and_close(
