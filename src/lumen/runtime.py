@@ -47,6 +47,7 @@ from lumen.log import get_logger
 from lumen.settings import Settings
 from lumen.slack.app import SLACK_PATH, build_slack_app, web_client
 from lumen.slack.directory import SlackDirectory
+from lumen.slack.http import slack_web_app
 from lumen.slack.identity import BotIdentity
 from lumen.slack.middleware import replay_abandoned
 from lumen.ventures.service import learn_channel_ids
@@ -158,7 +159,7 @@ class Replica:
         self.client = web_client(c.settings)
         self.identity = BotIdentity(self.client)
         self.bolt = build_slack_app(c, self.client, self.identity)
-        self.web_app = self.bolt.web_app(path=SLACK_PATH)
+        self.web_app = slack_web_app(self.bolt, c.settings.slack_signing_secret or "", SLACK_PATH)
         api.add_routes(self.web_app, c, slack=self.identity.check)
         self.background = background
         self.sweep_seconds = sweep_seconds

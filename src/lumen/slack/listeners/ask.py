@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from lumen.ask.service import answer_question, rest_of_answer
 from lumen.container import Container
+from lumen.domain import questions
 from lumen.engine import outbox
 from lumen.log import get_logger
 from lumen.render import messages
@@ -49,14 +50,11 @@ async def answer_in_thread(
     key: str,
 ) -> None:
     """Answer and queue the reply; a failure still gets the asker an answer, not silence."""
-    try:
-        answer = await answer_question(
-            c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
-        )
-        payload: dict[str, Any] = {"text": answer.text[:3000], "blocks": answer.blocks}
-    except Exception:
-        log.exception("lumen.ask.failed", question=question)
-        payload = {"text": messages.ask_failed()}
+    if questions.too_long(question):  # refused before any work on it: see domain/questions.py
+        log.warning("lumen.ask.too_long", chars=len(question), user=user_id)
+        payload: dict[str, Any] = {"text": questions.too_long_reply(question)}
+    else:
+        payload = await _answer(c, question, user_id=user_id, channel_id=channel_id)
     payload |= {"channel": channel_id}
     if thread_of:
         payload["thread_of"] = thread_of
@@ -65,6 +63,17 @@ async def answer_in_thread(
     async with c.db.transaction() as session:
         await outbox.enqueue(session, "chat.postMessage", payload, dedupe_key=f"{key}:answer")
     c.signals.outbox.notify()
+
+
+async def _answer(c: Container, question: str, *, user_id: str, channel_id: str) -> dict[str, Any]:
+    try:
+        answer = await answer_question(
+            c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
+        )
+        return {"text": answer.text[:3000], "blocks": answer.blocks}
+    except Exception:
+        log.exception("lumen.ask.failed", question=question)
+        return {"text": messages.ask_failed()}
 
 
 async def post_the_rest(c: Container, body: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from lumen.approvals import service as approvals
 from lumen.brain import service as brain
 from lumen.container import Container
 from lumen.db.base import utcnow
+from lumen.domain import questions
 from lumen.engine import outbox
 from lumen.errors import LumenError, Reported
 from lumen.log import get_logger
@@ -153,6 +154,9 @@ async def _brain(c: Container, cmd: Command, body: dict[str, Any], respond: Resp
 async def _ask(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
     if len(cmd.raw) < 3:
         await respond(text="Usage: `/lumen ask <question>`, e.g. `/lumen ask what did Acme try last quarter?`", response_type="ephemeral")
+        return
+    if questions.too_long(cmd.raw):  # not posted to the channel, not read: see domain/questions.py
+        await respond(text=questions.too_long_reply(cmd.raw), response_type="ephemeral")
         return
     key = f"ask:{body['channel_id']}:{body.get('trigger_id', body['user_id'])}"
     async with c.db.transaction() as session:
