@@ -129,7 +129,7 @@ def make_outbox(c: Container, client: AsyncWebClient, **options: Any) -> OutboxD
 async def prepare(settings: Settings, config: LumenConfig | None = None) -> Container:
     """Load lumen.yml, migrate the database, apply the file to it, and build the container."""
     config = config or load_config(settings.config_path)
-    db = Database(settings.database_url)
+    db = await Database.open(settings.database_url)
     try:
         await upgrade(db.engine)
         async with db.transaction() as session:
@@ -139,6 +139,8 @@ async def prepare(settings: Settings, config: LumenConfig | None = None) -> Cont
         raise
     if report.changed:
         log.info("lumen.config.synced", changes=report.lines())
+    if report.kept:
+        log.warning("lumen.config.kept", ventures=report.kept, why="lumen.yml lists no ventures; `lumen sync --prune` archives them")
     return build_container(settings, config, db)
 
 
