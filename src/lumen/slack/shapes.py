@@ -20,6 +20,15 @@ INTERACTIONS = frozenset({"block_actions", "view_submission", "view_closed"})
 KINDS = INTERACTIONS | {"event_callback", "url_verification"}
 
 
+# What the listeners read of each event Lumen subscribes to; Slack always sends these.
+EVENT_FIELDS = {
+    "app_mention": ("user", "channel", "ts"),
+    "message": ("channel", "ts"),
+    "app_home_opened": ("user",),
+}
+ASSISTANT_EVENTS = frozenset({"assistant_thread_started", "assistant_thread_context_changed"})
+
+
 class BadShape(ValueError):
     def __init__(self, field: str, why: str) -> None:
         super().__init__(f"{field}: {why}")
@@ -65,6 +74,13 @@ def check_shape(body: dict[str, Any]) -> None:
         for key in ("message", "previous_message", "assistant_thread", "blocks"):
             if _present(event, key) and not isinstance(event[key], dict if key != "blocks" else list):
                 raise BadShape(f"event.{key}", "is not as Slack sends it")
+        for key in EVENT_FIELDS.get(event["type"], ()):
+            if not event.get(key):
+                raise BadShape(f"event.{key}", f"a {event['type']} event needs it")
+        if event["type"] in ASSISTANT_EVENTS:
+            thread = event.get("assistant_thread")
+            if not isinstance(thread, dict) or not all(isinstance(thread.get(k), str) for k in ("channel_id", "thread_ts")):
+                raise BadShape("event.assistant_thread", "needs a channel_id and a thread_ts")
     elif kind in INTERACTIONS:
         if not isinstance(body.get("user"), dict):
             raise BadShape("user", "an interaction needs the user who made it")
