@@ -161,7 +161,7 @@ class Replica:
         self.client = web_client(c.settings)
         self.identity = BotIdentity(self.client)
         self.bolt = build_slack_app(c, self.client, self.identity)
-        self.web_app = slack_web_app(self.bolt, c.settings.slack_signing_secret or "", SLACK_PATH)
+        self.web_app = slack_web_app(self.bolt, c.settings.slack_signing_secret or "", SLACK_PATH, c.db)
         api.add_routes(self.web_app, c, slack=self.identity.check)
         self.background = background
         self.sweep_seconds = sweep_seconds

@@ -4,6 +4,7 @@ a replayed command runs once; a question over the cap is refused before any work
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -188,6 +189,27 @@ async def test_a_replayed_command_or_modal_runs_once(stack: DevStack, no_traceba
     answers = [await post(stack, submission, timestamp=timestamp) for _ in range(2)]
     assert answers[0].json()["response_action"] == "errors" and (answers[1].status, answers[1].text) == (200, "")
     assert len(logs.named("lumen.slack.replay_refused")) == 2
+
+
+async def test_a_late_replay_sent_to_another_replica_runs_once(stack: DevStack, no_tracebacks) -> None:
+    """A replica that never saw the request looks a late one up in the inbox, where the
+    replica that took it recorded it after its ack."""
+    ws = stack.workspace
+    form = command_form(stack, "status all")
+    timestamp = str(int(time.time()) - 20)  # signed 20 s ago: a capture replayed, not Slack
+    first = await post(stack, form, timestamp=timestamp)
+    assert (first.status, first.text) == (200, "")
+    await ws.wait_for(lambda: all_response_url_payloads(ws), timeout=5)
+    for _ in range(50):
+        if await receipts(stack):
+            break
+        await asyncio.sleep(0.1)
+    assert await receipts(stack) == 1
+    stack.replica.web_app[slack_http.SEEN].clear()  # as another replica, or this one restarted, would be
+    again = await post(stack, form, timestamp=timestamp)
+    assert (again.status, again.text) == (200, "")
+    await ws.settle()
+    assert len(all_response_url_payloads(ws)) == 1
 
 
 async def test_a_question_over_the_cap_is_refused_before_any_work(stack: DevStack, no_tracebacks) -> None:

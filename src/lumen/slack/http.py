@@ -9,7 +9,10 @@ In order, each refusal a one-line warning and a clean 4xx, never a traceback:
   400  bytes that are not UTF-8, or a body of no shape Slack sends: a form with `payload`
        holding a JSON object, a form with `command`, or a JSON object with a `type`;
   200  (empty, nothing run) a command, click or modal seen before: the same signed bytes sent
-       again within the window are a replay, as Slack never resends those.
+       again within the window are a replay, as Slack never resends those. This replica
+       remembers the signatures it took; a request signed more than LATE_S ago (Slack's come
+       within a second) is also looked up in the inbox, where every replica records the
+       commands and clicks it took, by trigger_id, right after its ack.
 
 Only then is the body handed to Bolt, already parsed: Bolt's own form parser looks for the
 word "payload" anywhere in the raw body, so `/lumen ask what was in the payload?` reached no
@@ -36,7 +39,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from lumen.db.session import Database
+from lumen.engine import inbox
 from lumen.log import get_logger
+from lumen.slack.middleware import delivery_key
 from lumen.slack.shapes import BadShape, check_shape
 
 log = get_logger(__name__)
@@ -46,6 +52,9 @@ log = get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 # Slack's window: a request signed more than this long ago (or ahead) is refused.
 WINDOW_S = 5 * 60
+# Slack's requests arrive within a second of being signed; one older than this may be a replay
+# sent to another replica, so it is looked up in the database (fresh ones need not wait for it).
+LATE_S = 5.0
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _UTF8 = frozenset({"utf-8", "utf8"})
@@ -100,6 +109,11 @@ class SeenSignatures:
     def forget(self, signature: str) -> None:
         """The request failed on our side: Slack (or the sweep) may send it again."""
         self._until.pop(signature, None)
+
+    def clear(self) -> None:
+        """Forget every signature, as a replica that just started knows none."""
+        self._until.clear()
+        self._order.clear()
 
     def __len__(self) -> int:
         return len(self._until)
@@ -191,9 +205,22 @@ def replayable(body: dict[str, Any]) -> bool:
     return body.get("type") != "event_callback" and body.get("type") != "url_verification"
 
 
-def slack_endpoint(bolt: AsyncApp, signing_secret: str, *, clock: Callable[[], float] = time.time):  # type: ignore[no-untyped-def]
+SEEN = web.AppKey("lumen_seen_signatures", SeenSignatures)
+
+
+def slack_endpoint(bolt: AsyncApp, signing_secret: str, seen: SeenSignatures, db: Database | None = None, *, clock: Callable[[], float] = time.time):  # type: ignore[no-untyped-def]
     secret = signing_secret.encode()
-    seen = SeenSignatures(clock)
+
+    async def taken_elsewhere(body: dict[str, Any], timestamp: int) -> bool:
+        key = delivery_key(body)
+        if db is None or key is None or clock() - timestamp <= LATE_S:
+            return False
+        try:
+            async with db.sessions() as session:
+                return await inbox.recorded(session, key)
+        except Exception as exc:  # the work would meet the same database: let it say so
+            log.warning("lumen.slack.replay_check_failed", error=str(exc)[:200])
+            return False
 
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
@@ -201,9 +228,11 @@ def slack_endpoint(bolt: AsyncApp, signing_secret: str, *, clock: Callable[[], f
         except Refused as refused:
             log.warning("lumen.slack.request_refused", status=refused.status, error=refused.error)
             return refused.response()
-        if signature is not None and not seen.first_time(signature, int(request.headers["X-Slack-Request-Timestamp"])):
-            log.warning("lumen.slack.replay_refused", key=str(body.get("trigger_id") or body.get("type"))[:64])
-            return web.Response(status=200)
+        if signature is not None:
+            timestamp = int(request.headers["X-Slack-Request-Timestamp"])
+            if not seen.first_time(signature, timestamp) or await taken_elsewhere(body, timestamp):
+                log.warning("lumen.slack.replay_refused", key=str(body.get("trigger_id") or body.get("type"))[:64])
+                return web.Response(status=200)
         try:
             response = await bolt.async_dispatch(ParsedRequest(raw_body, body, request.headers, request.query_string))
         except BaseException:
@@ -237,8 +266,9 @@ def slack_endpoint(bolt: AsyncApp, signing_secret: str, *, clock: Callable[[], f
     return handle
 
 
-def slack_web_app(bolt: AsyncApp, signing_secret: str, path: str) -> web.Application:
+def slack_web_app(bolt: AsyncApp, signing_secret: str, path: str, db: Database | None = None) -> web.Application:
     """The aiohttp app with Slack's endpoint behind the checks above (the API's routes join it)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_post(path, slack_endpoint(bolt, signing_secret))
+    app[SEEN] = SeenSignatures()
+    app.router.add_post(path, slack_endpoint(bolt, signing_secret, app[SEEN], db))
     return app
