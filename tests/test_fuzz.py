@@ -97,7 +97,7 @@ event_callback = st.fixed_dictionaries(
               "authorizations": maybe(st.lists(any_json, max_size=2))},
 )
 command_text = st.sampled_from(["status", "help", "ask what did acme try?", "ask the payload", "outcome 1 success",
-                                "outcome 99999999999999999999 success", "brain acme v1", "budget", "approvals", "x"]) | st.text(max_size=60)
+                                "outcome 99999999999999999999 success", "brain acme v1", "brain acme v99999999999", "brain acme v١", "budget", "approvals", "x"]) | st.text(max_size=60)
 content_types = st.sampled_from([
     "application/x-www-form-urlencoded", "application/json", "application/json; charset=utf-8", "text/plain",
     "application/x-www-form-urlencoded; charset=latin-1", "application/json; charset=bogus", "multipart/form-data", "",

@@ -20,7 +20,7 @@ from lumen.domain.questions import MAX_QUESTION_CHARS
 from lumen.render.approvals import APPROVE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_MODAL
 from lumen.render.decisions import TRAIL_ACTION
 from lumen.render.outcomes import OUTCOME_MODAL, RECORD_ACTION
-from lumen.slack.listeners import approvals as approval_listeners, outcomes as outcome_listeners
+from lumen.slack.listeners import actions as action_listeners, approvals as approval_listeners, outcomes as outcome_listeners
 from tests.slack.raw import command_form, interaction_form, post
 from tests.slack.support import all_response_url_payloads
 from tests.support.logs import record_logs
@@ -126,7 +126,7 @@ async def test_bodies_slack_never_sends_get_a_clean_4xx(stack: DevStack, no_trac
 
 
 async def test_malformed_clicks_and_modals_are_acked_with_a_warning(stack: DevStack, no_tracebacks, monkeypatch) -> None:
-    logs = record_logs(monkeypatch, approval_listeners, outcome_listeners)
+    logs = record_logs(monkeypatch, approval_listeners, outcome_listeners, action_listeners)
     channel = {"id": stack.workspace._channel("venture-acme").id}
     container = {"type": "message", "message_ts": "1.000100", "channel_id": channel["id"]}
     for action, value in ((APPROVE_ACTION, "abc"), (REJECT_ACTION, "99999999999999999999"), (RECORD_ACTION, "-3"), (TRAIL_ACTION, "1e3")):
@@ -153,7 +153,7 @@ async def test_malformed_clicks_and_modals_are_acked_with_a_warning(stack: DevSt
             assert set(answer.json()["errors"]) == {"before", "after"}
     await stack.workspace.settle()
     warned = logs.named("lumen.slack.bad_click") + logs.named("lumen.slack.bad_view")
-    assert len(warned) >= 3 + 6 + 3 and logs.tracebacks() == []
+    assert len(warned) == 4 + 6 + 3 and logs.tracebacks() == []  # each click, each modal
 
 
 async def test_ask_with_the_word_payload_is_answered(stack: DevStack, no_tracebacks) -> None:
@@ -225,3 +225,18 @@ async def test_a_question_over_the_cap_is_refused_before_any_work(stack: DevStac
     asked = await ws.send_message("U0ALICE", dm.id, "x" * 120_000)
     replies = await ws.wait_for(lambda: [m for m in ws.thread(dm.id, asked.ts) if m.ts != asked.ts and m.user == ws.bot.id], timeout=20)
     assert "120,000 characters" in replies[0].text
+
+
+async def test_numbers_beyond_the_columns_get_an_explanation(stack: DevStack, no_tracebacks) -> None:
+    """Postgres refuses an INTEGER or BIGINT out of range: such a number names nothing, and
+    the command says how to use it instead of failing."""
+    ws = stack.workspace
+    for text, says in (
+        ("brain acme v99999999999", "Usage: `/lumen brain <venture> [version]`"),
+        ("outcome 99999999999999999999 success", "That didn't work"),
+    ):
+        before = len(ws.ephemeral_messages("venture-acme", "U0ALICE"))
+        delivery = await ws.slash_command("U0ALICE", "venture-acme", "/lumen", text)
+        assert delivery.status == 200
+        notes = await ws.wait_for(lambda: ws.ephemeral_messages("venture-acme", "U0ALICE")[before:], timeout=10)
+        assert notes[0].text.startswith(says), notes[0].text

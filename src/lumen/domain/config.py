@@ -194,6 +194,7 @@ class WorkspaceConfig(_Strict):
     platform_synthesis_schedule: str = "0 7 * * 1"
 
     _tz = field_validator("timezone")(lambda cls, v: VentureConfig._known_zone(v))
+    _cron = field_validator("platform_synthesis_schedule")(lambda cls, v: validate_cron(v) or v)
 
 
 class LumenConfig(_Strict):

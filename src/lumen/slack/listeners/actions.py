@@ -9,9 +9,12 @@ from slack_bolt.async_app import AsyncApp
 from lumen.audit.service import decision_trail
 from lumen.container import Container
 from lumen.engine import outbox
+from lumen.log import get_logger
 from lumen.render.decisions import TRAIL_ACTION, thread_link, trail_payload, trail_pointer
 from lumen.slack import payloads
 from lumen.slack.listeners import ack_first
+
+log = get_logger(__name__)
 
 
 def register(app: AsyncApp, c: Container) -> None:
@@ -20,6 +23,7 @@ def register(app: AsyncApp, c: Container) -> None:
         click gets a note, only for the clicker, with a link that opens that thread."""
         click = payloads.button_click(body)
         if click is None or click.number is None or not click.channel_id:
+            log.warning("lumen.slack.bad_click", action=TRAIL_ACTION)
             return
         async with c.db.transaction() as session:
             trail = await decision_trail(session, click.number)

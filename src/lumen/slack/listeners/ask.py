@@ -80,6 +80,7 @@ async def post_the_rest(c: Container, body: dict[str, Any]) -> None:
     """"Show all N": the decisions the answer did not show, in the answer's thread."""
     click = payloads.button_click(body)
     if click is None or not click.channel_id or not click.message_ts:
+        log.warning("lumen.slack.bad_click", action=SHOW_ALL_ACTION)
         return
     thread_ts = payloads.thread_of(body) or click.message_ts
     parts = await rest_of_answer(c.db.sessions, c.directory, click.value, user_id=click.user_id, channel_id=click.channel_id)

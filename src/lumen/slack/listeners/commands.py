@@ -33,6 +33,7 @@ from lumen.render.approvals import pending_list_blocks
 from lumen.render.brain import brain_blocks
 from lumen.render.help import help_blocks, help_text
 from lumen.render.status import StatusReport, status_blocks, status_text
+from lumen.slack import payloads
 from lumen.slack.commands import Command, parse_command
 from lumen.slack.direct_writes import respond as respond_on
 from lumen.slack.listeners.ask import answer_in_thread
@@ -142,10 +143,11 @@ async def _outcome(c: Container, cmd: Command, body: dict[str, Any], respond: Re
 
 
 async def _brain(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
-    if not cmd.args or len(cmd.args) > 2 or (len(cmd.args) == 2 and not cmd.args[1].lstrip("v").isdigit()):
+    version = payloads.positive_id(cmd.args[1].lstrip("v")) if len(cmd.args) == 2 else None
+    # A version is an INTEGER column: a bigger number names none (and Postgres would refuse it).
+    if not cmd.args or len(cmd.args) > 2 or (len(cmd.args) == 2 and (version is None or version > 2**31 - 1)):
         await respond(text="Usage: `/lumen brain <venture> [version]`", response_type="ephemeral")
         return
-    version = int(cmd.args[1].lstrip("v")) if len(cmd.args) == 2 else None
     async with c.db.sessions() as session:
         view = await brain.brain_view(session, cmd.args[0], version, tz=c.workspace_tz)
     await respond(text=f"{view.venture_name} brain v{view.version}", blocks=brain_blocks(view), response_type="ephemeral")
