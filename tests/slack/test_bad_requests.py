@@ -240,3 +240,11 @@ async def test_numbers_beyond_the_columns_get_an_explanation(stack: DevStack, no
         assert delivery.status == 200
         notes = await ws.wait_for(lambda: ws.ephemeral_messages("venture-acme", "U0ALICE")[before:], timeout=10)
         assert notes[0].text.startswith(says), notes[0].text
+
+
+async def test_what_slack_sends_besides_still_gets_its_answer(stack: DevStack, no_tracebacks) -> None:
+    """The URL check when the request URL is saved, and the certificate check."""
+    challenge = await post(stack, json.dumps({"type": "url_verification", "token": "x", "challenge": "c-123"}), content_type="application/json")
+    assert challenge.status == 200 and "c-123" in challenge.text
+    ssl = await post(stack, urlencode({"ssl_check": "1", "token": "x"}))
+    assert ssl.status == 200
