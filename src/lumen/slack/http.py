@@ -2,6 +2,7 @@
 
 In order, each refusal a one-line warning and a clean 4xx, never a traceback:
 
+  404  anything, on a replica without a signing secret (Socket Mode only: nothing to check with);
   413  a body over MAX_BODY_BYTES (by its Content-Length, or as it is read);
   401  a timestamp that is not a plain integer, or more than 5 minutes from now, either way;
   401  a signature that is not Slack's HMAC-SHA256 over the raw bytes;
