@@ -39,6 +39,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type, parse_query
 
 from lumen.db.session import Database
 from lumen.engine import inbox
@@ -74,10 +75,17 @@ class ParsedRequest(AsyncBoltRequest):
     """An HTTP request whose body was parsed here (Bolt's parser is not asked again)."""
 
     def __init__(self, raw_body: str, body: dict[str, Any], headers: Any, query: str = "") -> None:
-        super().__init__(body="", query=query, headers=headers)
+        # What AsyncBoltRequest.__init__ sets in HTTP mode, without parsing anything twice
+        # (its own __init__ would parse an empty body and build the context twice).
         self.raw_body = raw_body
         self.body = body
+        self.query = parse_query(query) if query else {}
+        self.headers = build_normalized_headers(headers)
+        self.content_type = extract_content_type(self.headers)
         self.context = build_async_context(AsyncBoltContext({}), body)
+        self.lazy_only = bool(self.headers.get("x-slack-bolt-lazy-only", [False])[0])
+        self.lazy_function_name = self.headers.get("x-slack-bolt-lazy-function-name", [None])[0]
+        self.mode = "http"
 
     def to_copyable(self) -> AsyncBoltRequest:
         return ParsedRequest(self.raw_body, self.body, self.headers)

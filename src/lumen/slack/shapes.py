@@ -39,23 +39,30 @@ def _present(body: dict[str, Any], key: str) -> bool:
     return body.get(key) is not None
 
 
+def _field(key: str, value: Any) -> None:
+    """One top-level field, by what Bolt and the listeners take it to be."""
+    if key in _OBJECTS:
+        if not isinstance(value, dict):
+            raise BadShape(key, "must be an object")
+    elif key in _OBJECT_OR_ID:
+        if not isinstance(value, str) and not (isinstance(value, dict) and isinstance(value.get("id"), str)):
+            raise BadShape(key, "must be an object with an 'id' string")
+    elif key in _STRINGS:
+        if not isinstance(value, str):
+            raise BadShape(key, "must be a string")
+    elif key in _LISTS_OF_OBJECTS:
+        if not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            raise BadShape(key, "must be a list of objects")
+
+
+_CHECKED = frozenset(_OBJECTS + _OBJECT_OR_ID + _STRINGS + _LISTS_OF_OBJECTS)
+
+
 def check_shape(body: dict[str, Any]) -> None:
     """Raise BadShape naming the first field that is not as Slack sends it."""
-    for key in _OBJECTS:
-        if _present(body, key) and not isinstance(body[key], dict):
-            raise BadShape(key, "must be an object")
-    for key in _OBJECT_OR_ID:
-        value = body.get(key)
-        if value is None or isinstance(value, str):
-            continue
-        if not isinstance(value, dict) or not isinstance(value.get("id"), str):
-            raise BadShape(key, "must be an object with an 'id' string")
-    for key in _STRINGS:
-        if _present(body, key) and not isinstance(body[key], str):
-            raise BadShape(key, "must be a string")
-    for key in _LISTS_OF_OBJECTS:
-        if _present(body, key) and not (isinstance(body[key], list) and all(isinstance(v, dict) for v in body[key])):
-            raise BadShape(key, "must be a list of objects")
+    for key, value in body.items():  # once over the body: this runs before every ack
+        if value is not None and key in _CHECKED:
+            _field(key, value)
     if body.get("ssl_check") == "1":  # Slack's check of the certificate: Bolt answers it
         return
     if _present(body, "command"):
