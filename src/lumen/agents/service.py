@@ -17,7 +17,7 @@ from lumen.agents import repository
 from lumen.approvals import service as approvals
 from lumen.db.base import utcnow
 from lumen.db.models import Agent, AgentStatus, Decision, DecisionStatus, RunKind, RunTrigger, Venture
-from lumen.domain.gates import EffectiveRule
+from lumen.domain.gates import GateCheck
 from lumen.domain.proposals import ProposedDecision
 from lumen.engine import outbox, runs
 from lumen.engine.outbox import Sent
@@ -114,15 +114,16 @@ class DecisionInput:
 
 
 async def record_decision(
-    session: AsyncSession, venture: Venture, agent: Agent, item: DecisionInput, gate: EffectiveRule | None
+    session: AsyncSession, venture: Venture, agent: Agent, item: DecisionInput, check: GateCheck
 ) -> Decision:
     """Store the decision and queue what Slack should see: its post, or its approval message
-    when `gate` (the rule that sends it to a human) is set.
+    when `check` found a rule that sends it to a human.
 
     Runs inside the journal step that records it, so a replay never gets here twice;
     UNIQUE(run_id, ordinal) stands behind that.
     """
     proposed = item.proposed
+    gate = check.rule
     now = utcnow()
     decision = Decision(
         run_id=item.run_id,
@@ -145,7 +146,7 @@ async def record_decision(
     session.add(decision)
     await session.flush()
     if gate is not None:
-        await approvals.open_gate(session, decision, venture, gate, now, tz=item.timezone)
+        await approvals.open_gate(session, decision, venture, gate, now, tz=item.timezone, why=check.why)
     else:
         await _queue_post(session, venture, agent, decision, item.model, item.cost_usd)
     return decision
