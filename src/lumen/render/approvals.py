@@ -168,11 +168,11 @@ def resolved_blocks(card: ApprovalCard) -> list[Block]:
 
 
 def approval_text(card: ApprovalCard) -> str:
-    return f"Approval needed for {card.venture_name}: {card.title}"
+    return f"Approval needed for {escape(card.venture_name)}: {escape(card.title)}"
 
 
 def resolved_text(card: ApprovalCard) -> str:
-    return f"{RESOLVED_LABEL.get(card.status, card.status)}: {card.title}"
+    return f"{RESOLVED_LABEL.get(card.status, card.status)}: {escape(card.title)}"
 
 
 def approve_modal(card: ApprovalCard) -> dict[str, Any]:

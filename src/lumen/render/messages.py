@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from lumen.render.common import clock, escape
+from lumen.render.common import clock, escape, mention
 
 
 def command_failed() -> str:
@@ -78,7 +78,7 @@ def click_refused(kind: str, status: str, by: str | None, at: datetime | None, t
 
 
 def mentions(user_ids: list[str]) -> str:
-    return ", ".join(f"<@{u}>" for u in user_ids)
+    return ", ".join(mention(u) for u in user_ids)
 
 
 def escalated(title: str, backups: list[str]) -> str:

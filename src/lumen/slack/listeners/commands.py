@@ -28,6 +28,7 @@ from lumen.log import get_logger
 from lumen.metrics import COMMANDS
 from lumen.render import messages
 from lumen.render.agents import agents_changed_text, budget_blocks
+from lumen.render.common import escape
 from lumen.render.approvals import pending_list_blocks
 from lumen.render.brain import brain_blocks
 from lumen.render.help import help_blocks, help_text
@@ -236,7 +237,7 @@ def register(app: AsyncApp, c: Container) -> None:
         try:
             await handler(c, cmd, body, respond)
         except LumenError as exc:
-            await respond(text=str(exc), response_type="ephemeral")
+            await respond(text=escape(str(exc)), response_type="ephemeral")
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
             await respond(text=f"That didn't work: {reason}.", response_type="ephemeral")

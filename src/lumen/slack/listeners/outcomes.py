@@ -69,7 +69,7 @@ def register(app: AsyncApp, c: Container) -> None:
             await ack(response_action="errors", errors={"verdict": message.removeprefix("Value error, ")})
             return
         except LumenError as exc:
-            await ack(response_action="errors", errors={"note": str(exc)[:150]})
+            await ack(response_action="errors", errors={"note": str(exc)[:150]})  # plain text in a modal
             return
         await ack()
         c.signals.outbox.notify()
