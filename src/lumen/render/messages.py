@@ -23,6 +23,10 @@ def woken(venture: str, role: str, run_id: int) -> str:
     return f"Waking the {role} agent of {venture} now (run #{run_id}). Its decisions will appear in the venture's channel."
 
 
+def already_queued(venture: str, role: str, run_id: int) -> str:
+    return f"The {role} agent of {venture} is already waiting to wake (run #{run_id}); asking again changes nothing."
+
+
 def nothing_to(verb: str, venture: str) -> str:
     return f"Nothing to do: those agents of {venture} are already {verb}."
 
