@@ -8,6 +8,10 @@ from zoneinfo import ZoneInfo
 from lumen.render.common import clock, escape, mention
 
 
+def slow_down(what: str, limit: int, retry_after_s: int) -> str:
+    return f"That is more than {limit} {what} a minute from you; try again in {retry_after_s} s."
+
+
 def command_failed() -> str:
     return "Something went wrong on Lumen's side; it has been logged. Please try again in a minute."
 

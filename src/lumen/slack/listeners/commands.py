@@ -22,7 +22,7 @@ from lumen.approvals import service as approvals
 from lumen.brain import service as brain
 from lumen.container import Container
 from lumen.db.base import utcnow
-from lumen.engine import outbox
+from lumen.engine import outbox, ratelimit
 from lumen.domain.permissions import Action
 from lumen.errors import LumenError, Reported
 from lumen.log import get_logger
@@ -274,6 +274,11 @@ def register(app: AsyncApp, c: Container) -> None:
         handler = HANDLERS.get(cmd.name, _help)
         COMMANDS.labels(subcommand=cmd.name if cmd.known else "unknown").inc()
         try:
+            async with c.db.transaction() as session:
+                allowance = await ratelimit.take(session, "command", body["user_id"], c.settings.commands_per_minute, utcnow())
+            if not allowance.allowed:
+                await respond(text=messages.slow_down("commands", allowance.limit, allowance.retry_after_s), response_type="ephemeral")
+                return
             await handler(c, cmd, body, respond)
         except LumenError as exc:
             await respond(text=escape(str(exc)), response_type="ephemeral")
