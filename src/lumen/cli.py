@@ -235,8 +235,10 @@ async def _run_here(c, run_id: int) -> str:  # type: ignore[no-untyped-def]
 @click.argument("venture")
 @click.argument("role")
 @click.option("--queue", is_flag=True, help="Only queue the run for a running `lumen serve` to pick up.")
-def wake(venture: str, role: str, queue: bool) -> None:
-    """Wake an agent now, as /lumen wake does. Runs here unless --queue."""
+@click.option("--force", is_flag=True, help="Wake it even though it is paused (recorded on the run).")
+def wake(venture: str, role: str, queue: bool, force: bool) -> None:
+    """Wake an agent now, as /lumen wake does. Runs here unless --queue. A paused agent is
+    woken only with --force."""
     settings = _settings()
 
     async def go() -> None:
@@ -245,7 +247,7 @@ def wake(venture: str, role: str, queue: bool) -> None:
         c = await _prepare(settings)
         try:
             async with c.db.transaction() as session:
-                woken = await agents.wake(session, venture, role, requested_by="cli")
+                woken = await agents.wake(session, venture, role, requested_by="cli", force=force)
             click.echo(f"queued run #{woken.run_id} for {woken.venture}/{woken.role}")
             if not queue:
                 click.echo(await _run_here(c, woken.run_id))

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     context_tokens: int = Field(default=6000, ge=1000, validation_alias="LUMEN_CONTEXT_TOKENS")
     # Bearer token for POST /api/outcomes; the endpoint refuses every request while unset.
     api_token: str | None = Field(default=None, validation_alias="LUMEN_API_TOKEN")
+    # Per person and minute, across replicas: commands (answered after the ack) and questions.
+    commands_per_minute: int = Field(default=30, gt=0, validation_alias="LUMEN_COMMANDS_PER_MINUTE")
+    questions_per_minute: int = Field(default=10, gt=0, validation_alias="LUMEN_QUESTIONS_PER_MINUTE")
     # Unset: servers log at info, one-shot commands at warning (their output is the answer).
     log_level: str | None = Field(default=None, validation_alias="LUMEN_LOG_LEVEL")
     log_format: Literal["console", "json"] = Field(default="console", validation_alias="LUMEN_LOG_FORMAT")

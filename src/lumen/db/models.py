@@ -375,3 +375,13 @@ __all__ = [
     "Venture",
     "Verdict",
 ]
+
+
+class RateLimitWindow(Base):
+    """How many requests one person made of one kind in one minute, shared by the replicas."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # kind:user:minute
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    window_start: Mapped[datetime] = mapped_column(index=True)

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from lumen.domain.cron import validate_cron
+from lumen.domain.permissions import PermissionRules
 
 SLUG = r"^[a-z][a-z0-9-]{1,38}$"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -145,6 +146,7 @@ class VentureConfig(_Strict):
     playbook: tuple[PlaybookAction, ...] = ()
     agents: tuple[AgentConfig, ...] = ()
     gates: dict[str, GateRule] = Field(default_factory=dict)
+    permissions: PermissionRules | None = None
     # The weekly brain synthesis, in the venture's time zone (default: Monday 06:00).
     synthesis_schedule: str = "0 6 * * 1"
 
@@ -200,6 +202,7 @@ class LumenConfig(_Strict):
     version: Literal[1] = 1
     workspace: WorkspaceConfig = Field(default_factory=WorkspaceConfig)
     gates: GatePolicyConfig = Field(default_factory=GatePolicyConfig)
+    permissions: PermissionRules = Field(default_factory=PermissionRules)
     ventures: tuple[VentureConfig, ...] = ()
 
     @model_validator(mode="before")

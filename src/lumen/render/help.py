@@ -33,5 +33,5 @@ def help_blocks(unknown: str | None = None) -> list[Block]:
 
 
 def help_text(unknown: str | None = None) -> str:
-    prefix = f"Unknown command `{unknown}`. " if unknown else ""
+    prefix = f"Unknown command `{escape(unknown)}`. " if unknown else ""
     return prefix + "Lumen commands: " + ", ".join(f"/lumen {u}" for u, _ in SUBCOMMANDS.values())

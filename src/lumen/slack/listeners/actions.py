@@ -9,9 +9,13 @@ from slack_bolt.async_app import AsyncApp
 from lumen.audit.service import decision_trail
 from lumen.container import Container
 from lumen.engine import outbox
+from lumen.log import get_logger
 from lumen.render.decisions import TRAIL_ACTION, thread_link, trail_payload, trail_pointer
 from lumen.slack import payloads
 from lumen.slack.listeners import ack_first
+from lumen.ventures import service as ventures
+
+log = get_logger(__name__)
 
 
 def register(app: AsyncApp, c: Container) -> None:
@@ -21,7 +25,11 @@ def register(app: AsyncApp, c: Container) -> None:
         click = payloads.button_click(body)
         if click is None or click.number is None or not click.channel_id:
             return
+        reader = ventures.Reader(click.user_id, click.channel_id)
         async with c.db.transaction() as session:
+            if await ventures.venture_of_decision(session, click.number, c.directory, reader) is None:
+                log.warning("lumen.slack.trail_refused", decision_id=click.number, user=click.user_id)
+                return  # no such decision, or a private one's id in another channel's button
             trail = await decision_trail(session, click.number)
             if trail is None:
                 return

@@ -16,7 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from lumen.ask.service import answer_question, rest_of_answer
 from lumen.container import Container
-from lumen.engine import outbox
+from lumen.db.base import utcnow
+from lumen.engine import outbox, ratelimit
 from lumen.log import get_logger
 from lumen.render import messages
 from lumen.render.answers import SHOW_ALL_ACTION
@@ -48,12 +49,18 @@ async def answer_in_thread(
     thread_of: str | None = None,
     key: str,
 ) -> None:
-    """Answer and queue the reply; a failure still gets the asker an answer, not silence."""
+    """Answer and queue the reply; a failure still gets the asker an answer, not silence.
+    Past the asker's questions per minute, the reply says when to ask again, and no model runs."""
     try:
-        answer = await answer_question(
-            c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
-        )
-        payload: dict[str, Any] = {"text": answer.text[:3000], "blocks": answer.blocks}
+        async with c.db.transaction() as session:
+            allowance = await ratelimit.take(session, "question", user_id, c.settings.questions_per_minute, utcnow())
+        if not allowance.allowed:
+            payload: dict[str, Any] = {"text": messages.slow_down("questions", allowance.limit, allowance.retry_after_s)}
+        else:
+            answer = await answer_question(
+                c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
+            )
+            payload = {"text": answer.text[:3000], "blocks": answer.blocks}
     except Exception:
         log.exception("lumen.ask.failed", question=question)
         payload = {"text": messages.ask_failed()}
