@@ -14,6 +14,8 @@ import pytest
 
 LUMEN = shutil.which("lumen", path=str(Path(sys.executable).parent))
 COMMAND = [LUMEN] if LUMEN else [sys.executable, "-m", "lumen"]
+# The installed entry point, running this checkout's sources (a worktree shares main's venv).
+SOURCES = str(Path(__file__).parents[1] / "src")
 
 
 @dataclass
@@ -29,6 +31,7 @@ async def lumen(cwd: Path, *args: str, **env: str) -> Result:
         "HOME": str(cwd),
         "LANG": "C.UTF-8",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "PYTHONPATH": SOURCES,
         **env,
     }
     proc = await asyncio.create_subprocess_exec(
