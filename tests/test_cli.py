@@ -171,3 +171,47 @@ async def test_an_operators_own_database_beside_lumen_devs_wins_and_says_so(tmp_
     assert status.code == 0, status.err
     assert "reading lumen.db; for lumen dev's, set LUMEN_DATABASE_URL=sqlite+aiosqlite:///.lumen/dev.db" in status.err
     assert "Acme Analytics (acme)" in status.out
+
+
+async def test_costs_prints_a_table_and_json_from_the_database(tmp_path: Path) -> None:
+    """`lumen costs` reads what the ledger wrote: spend by agent and model, and the envelopes."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from lumen.config import parse_config
+    from lumen.db.base import utcnow
+    from lumen.db.models import Agent, Spend
+    from lumen.runtime import prepare
+    from lumen.settings import Settings
+
+    config_text = """
+gates: {approvers: [U0ALICE]}
+ventures:
+  - {slug: acme, name: Acme, channel: venture-acme, budget_usd_month: 40,
+     agents: [{role: ceo, schedule: "0 9 * * 1", budget_usd_month: 25}]}
+"""
+    (tmp_path / "lumen.yml").write_text(config_text)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'lumen.db'}"
+    c = await prepare(Settings(LUMEN_DATABASE_URL=url), parse_config(config_text))
+    async with c.db.transaction() as session:
+        ceo = await session.scalar(select(Agent))
+        for days_ago in range(3):
+            session.add(Spend(agent_id=ceo.id, venture_id=ceo.venture_id, purpose="decide", model="openai/gpt-4o", cost_usd=Decimal("1.25"), created_at=utcnow() - timedelta(seconds=5 + 86400 * days_ago)))
+    await c.db.dispose()
+
+    env = {"LUMEN_DATABASE_URL": url, "LUMEN_CONFIG": str(tmp_path / "lumen.yml")}
+    shown = await lumen(tmp_path, "costs", "acme", **env)
+    assert shown.code == 0, shown.err
+    assert "Costs · acme ·" in shown.out and "ENVELOPE" in shown.out and "acme/ceo" in shown.out and "openai/gpt-4o" in shown.out
+    as_json = await lumen(tmp_path, "costs", "--json", **env)
+    assert as_json.code == 0, as_json.err
+    import json
+
+    data = json.loads(as_json.out)
+    assert data["scope"] == "all ventures" and data["by_model"][0]["name"] == "openai/gpt-4o"
+    assert {e["name"]: e["budget_usd"] for e in data["envelopes"]} == {"acme": 40.0, "acme/ceo": 25.0}
+    assert data["by_agent"][0]["calls"] == data["calls"]  # only the ceo spent
+    missing = await lumen(tmp_path, "costs", "nosuch", **env)
+    assert missing.code == 2 and "No venture called" in missing.err and "Traceback" not in missing.err

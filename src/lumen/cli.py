@@ -221,6 +221,31 @@ def status(venture: str | None) -> None:
     _run(go())
 
 
+@main.command()
+@click.argument("venture", required=False)
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON, for a spreadsheet or a finance tool.")
+def costs(venture: str | None, as_json: bool) -> None:
+    """Spend this month (UTC) by venture, agent, purpose and model; unit costs; projections."""
+    settings = _settings()
+
+    async def go() -> None:
+        import json
+
+        from lumen.costs.service import costs_report
+        from lumen.db.base import utcnow
+        from lumen.render.costs import costs_json, costs_table
+
+        c = await _prepare(settings)
+        try:
+            async with c.db.sessions() as session:
+                report = await costs_report(session, venture, utcnow(), c.gateway.ledger.platform)
+        finally:
+            await c.db.dispose()
+        click.echo(json.dumps(costs_json(report), indent=2) if as_json else costs_table(report))
+
+    _run(go())
+
+
 async def _run_here(c, run_id: int) -> str:  # type: ignore[no-untyped-def]
     """Claim a queued run and run it in this process; return its trail."""
     from lumen.audit.service import show_run

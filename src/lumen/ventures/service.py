@@ -25,6 +25,11 @@ async def find_venture(session: AsyncSession, ref: str) -> Venture:
     return venture
 
 
+async def active_ventures(session: AsyncSession) -> Sequence[Venture]:
+    """Every venture not archived, with its agents loaded."""
+    return await repository.active_ventures(session)
+
+
 def live_agents(venture: Venture) -> list[Agent]:
     return [a for a in venture.agents if a.archived_at is None]
 

@@ -1,0 +1,62 @@
+"""`/lumen costs [venture]` in Slack, through the dev workspace: spend by agent, purpose and
+model, unit costs, and a warning when an envelope is heading over its budget."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from lumen.db.base import utcnow
+from lumen.db.models import Agent, Decision, DecisionStatus, Outcome, Run, RunTrigger, Spend, Venture, Verdict
+from lumen.devmode import DevStack
+from tests.slack.support import answer_to, block_texts, checked_blocks
+
+
+async def _seed(stack: DevStack) -> None:
+    """Acme's ceo spent $3 a day for the last week (today included); its budget is set to $5
+    (whatever the day of the month, its projection is over it).
+    One decision this month, with a success; a synthesis call and the cmo on another model."""
+    now = utcnow()
+    async with stack.container.db.transaction() as session:
+        ceo = await session.scalar(select(Agent).join(Venture).where(Venture.slug == "acme", Agent.role == "ceo"))
+        cmo = await session.scalar(select(Agent).join(Venture).where(Venture.slug == "acme", Agent.role == "cmo"))
+        ceo.budget_usd_month = Decimal(5)
+        for days_ago in range(8):
+            session.add(Spend(agent_id=ceo.id, venture_id=ceo.venture_id, purpose="decide", model="openai/gpt-4o", cost_usd=Decimal(3), created_at=now - timedelta(days=days_ago)))
+        session.add(Spend(agent_id=cmo.id, venture_id=cmo.venture_id, purpose="decide", model="openai/gpt-4o-mini", cost_usd=Decimal("0.5"), created_at=now))
+        session.add(Spend(venture_id=ceo.venture_id, purpose="synthesis", model="openai/gpt-4o", cost_usd=Decimal("1.5"), created_at=now))
+        run = Run(venture_id=ceo.venture_id, agent_id=ceo.id, trigger=RunTrigger.MANUAL, idempotency_key="wake:costs:test")
+        session.add(run)
+        await session.flush()
+        decision = Decision(run_id=run.id, venture_id=ceo.venture_id, agent_id=ceo.id, category="marketing", title="Publish a report", status=DecisionStatus.EXECUTED, created_at=now)
+        session.add(decision)
+        await session.flush()
+        session.add(Outcome(decision_id=decision.id, verdict=Verdict.SUCCESS, created_at=now))
+
+
+async def test_costs_for_a_venture_attribute_spend_and_warn_before_the_budget_runs_out(stack: DevStack) -> None:
+    await _seed(stack)
+    _, message, payload = await answer_to(stack.workspace, "U0ALICE", "venture-acme", "costs acme")
+    shown = block_texts(checked_blocks(payload))
+    assert "Costs · acme ·" in shown
+    assert "acme/ceo" in shown and "acme/cmo" in shown and "acme/—" in shown  # the synthesis had no agent
+    assert "decide" in shown and "synthesis" in shown and "openai/gpt-4o-mini" in shown
+    assert "a decision (1)" in shown and "a success (1)" in shown
+    # $3 a day runs to about $90 a month: over the ceo's $5.
+    assert "⚠️ *acme/ceo* is heading over its budget" in shown and "against $5.00" in shown
+    assert "brightbox" not in shown
+    assert "heading over budget" in message.text
+
+
+async def test_costs_for_an_unknown_venture_says_so(stack: DevStack) -> None:
+    _, message, _ = await answer_to(stack.workspace, "U0ALICE", "venture-acme", "costs nosuch")
+    assert "No venture called" in message.text
+
+
+async def test_costs_for_all_ventures_lists_each(stack: DevStack) -> None:
+    await _seed(stack)
+    _, _, payload = await answer_to(stack.workspace, "U0ALICE", "venture-acme", "costs")
+    shown = block_texts(checked_blocks(payload))
+    assert "Costs · all ventures ·" in shown and "*By venture*" in shown and "brightbox" in shown
