@@ -50,7 +50,10 @@ def _dev_database_here(settings):  # type: ignore[no-untyped-def]
         )
         return settings
     click.echo(f"lumen: reading lumen dev's database {DEV_DATABASE} (set LUMEN_DATABASE_URL to read another)", err=True)
-    return settings.model_copy(update={"database_url": dev_database_url()})
+    update: dict[str, Any] = {"database_url": dev_database_url()}
+    if not settings.chose("offline_simulated_prices"):
+        update["offline_simulated_prices"] = True  # as lumen dev prices the offline model
+    return settings.model_copy(update=update)
 
 
 def _config(settings):  # type: ignore[no-untyped-def]  # -> LumenConfig

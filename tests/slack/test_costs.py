@@ -60,3 +60,27 @@ async def test_costs_for_all_ventures_lists_each(stack: DevStack) -> None:
     _, _, payload = await answer_to(stack.workspace, "U0ALICE", "venture-acme", "costs")
     shown = block_texts(checked_blocks(payload))
     assert "Costs · all ventures ·" in shown and "*By venture*" in shown and "brightbox" in shown
+
+
+async def test_in_lumen_dev_the_offline_model_charges_its_simulated_prices_and_says_so(container) -> None:  # type: ignore[no-untyped-def]
+    """`lumen dev` turns LUMEN_OFFLINE_SIMULATED_PRICES on: a wake-up costs something, is
+    reserved and settled like any priced call, and /lumen costs marks it as simulated."""
+    from devslack import Workspace
+    from lumen.devmode import dev_stack
+    from lumen.llm.offline_prices import SIMULATED_INPUT_USD, SIMULATED_OUTPUT_USD
+    from tests.slack.conftest import FAST_RETRIES
+
+    settings = container.settings.model_copy(update={"offline_simulated_prices": True})
+    async with dev_stack(settings, container.config, workspace=Workspace.demo(retry_delays=FAST_RETRIES)) as stack:
+        ws = stack.workspace
+        await ws.slash_command("U0ALICE", "venture-acme", "/lumen", "wake acme ceo")
+        await ws.wait_for(lambda: [m for m in ws.messages("venture-acme") if m.blocks] or None, timeout=20)
+        async with stack.container.db.sessions() as session:
+            rows = (await session.scalars(select(Spend))).all()
+        assert rows and all(r.model.startswith("lumen-offline/") and r.settled for r in rows)
+        for r in rows:
+            assert r.cost_usd == SIMULATED_INPUT_USD * r.prompt_tokens + SIMULATED_OUTPUT_USD * r.completion_tokens > 0
+            assert r.estimate_usd >= r.cost_usd  # reserved first, like any priced call
+        _, _, payload = await answer_to(ws, "U0ALICE", "venture-acme", "costs acme")
+        shown = block_texts(checked_blocks(payload))
+        assert "simulated price table" in shown and "lumen-offline/playbook" in shown

@@ -250,7 +250,8 @@ class Gateway:
         max_tokens = max_tokens or self.options.max_output_tokens
         # The prompt in the model's own tokens, and the whole output cap: the most it may bill.
         prompt_estimate = prompt_tokens_for_budget(model, messages, params.get("tools"))
-        estimate = costs.estimate_cost(lm, model, prompt_estimate, max_tokens)
+        simulated = self.options.simulated_offline_prices
+        estimate = costs.estimate_cost(lm, model, prompt_estimate, max_tokens, simulated=simulated)
         # A free model has nothing to reserve: check the budget, and write one settled row after.
         free = is_offline(model) and estimate == 0
         if free:
@@ -308,7 +309,7 @@ class Gateway:
             )
 
         prompt_tokens, completion_tokens = costs.usage_tokens(response)
-        cost = costs.response_cost(lm, model, response)
+        cost = costs.response_cost(lm, model, response, simulated=simulated)
         if spend_id is not None and cost > reserved:
             # Settled at what was billed: the next reservation pays for the difference first,
             # and the model's calibration now covers it.
