@@ -263,9 +263,14 @@ async def _run_here(c, run_id: int) -> str:  # type: ignore[no-untyped-def]
 @click.argument("venture")
 @click.argument("role")
 @click.option("--queue", is_flag=True, help="Only queue the run for a running `lumen serve` to pick up.")
-def wake(venture: str, role: str, queue: bool) -> None:
-    """Wake an agent now, as /lumen wake does. Runs here unless --queue."""
+@click.option("--estimate", is_flag=True, help="Only say what a wake-up is expected to cost; wake nobody.")
+@click.option("--json", "as_json", is_flag=True, help="With --estimate: the estimate as JSON.")
+def wake(venture: str, role: str, queue: bool, estimate: bool, as_json: bool) -> None:
+    """Wake an agent now, as /lumen wake does. Runs here unless --queue; --estimate only prices it."""
     settings = _settings()
+    if estimate:
+        _run(_estimate_wake(settings, venture, role, as_json))
+        return
 
     async def go() -> None:
         from lumen.agents import service as agents
@@ -282,6 +287,32 @@ def wake(venture: str, role: str, queue: bool) -> None:
             await c.db.dispose()
 
     _run(go())
+
+
+async def _estimate_wake(settings, venture: str, role: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from lumen.costs.service import estimate_wake
+    from lumen.db.base import utcnow
+    from lumen.render.costs import wake_estimate_json, wake_estimate_text
+
+    c = await _prepare(settings)
+    gateway = c.gateway
+    try:
+        async with c.db.sessions() as session:
+            found = await estimate_wake(
+                session,
+                venture,
+                role,
+                model=lambda tier: gateway.tiers.chain(tier)[0],
+                price=gateway.price,
+                context_tokens=settings.context_tokens,
+                max_output_tokens=gateway.options.max_output_tokens,
+                now=utcnow(),
+            )
+    finally:
+        await c.db.dispose()
+    click.echo(json.dumps(wake_estimate_json(found), indent=2) if as_json else wake_estimate_text(found))
 
 
 def _pause_command(paused: bool):  # type: ignore[no-untyped-def]

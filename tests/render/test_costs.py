@@ -67,3 +67,13 @@ def test_budget_alerts_name_the_envelope_what_stopped_and_the_setting() -> None:
     shown = texts(valid_blocks(stop["blocks"]))
     assert "Stopped:* the ceo agent of acme's decide call" in shown and "ventures[acme].budget_usd_month" in shown
     assert_escaped(shown)
+
+
+def test_a_wake_estimate_without_history_says_so_and_still_gives_the_ceiling() -> None:
+    from lumen.render.costs import WakeEstimate, wake_estimate_json, wake_estimate_text
+
+    e = WakeEstimate("acme/ceo", "lumen-offline/playbook", 0, 1.0, 0, 0, None, None, None, Decimal("0.04"), Decimal(0), Decimal(20), simulated=True)
+    shown = wake_estimate_text(e)
+    assert "(simulated prices)" in shown and "unknown: no run of this agent called a model yet" in shown
+    assert "at most   $0.04" in shown and "about 500 more wake-ups fit" in shown
+    assert wake_estimate_json(e)["expected_usd"] is None and wake_estimate_json(e)["wakes_left"] == 500

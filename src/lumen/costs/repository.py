@@ -66,3 +66,35 @@ async def successes_since(session: AsyncSession, since: datetime, venture_ids: S
         .group_by(Decision.venture_id)
     )
     return {venture_id: count for venture_id, count in (await session.execute(query)).all()}
+
+
+@dataclass(frozen=True)
+class RunUsage:
+    run_id: int
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: Decimal
+
+
+async def recent_run_usage(session: AsyncSession, agent_id: int, runs: int) -> list[RunUsage]:
+    """The agent's latest runs that called a model: calls and tokens per run, newest first."""
+    query = (
+        select(
+            Spend.run_id,
+            func.count(),
+            func.coalesce(func.sum(Spend.prompt_tokens), 0),
+            func.coalesce(func.sum(Spend.completion_tokens), 0),
+            func.coalesce(func.sum(Spend.cost_usd), 0),
+        )
+        .where(Spend.agent_id == agent_id, Spend.run_id.is_not(None), Spend.settled.is_(True))
+        .group_by(Spend.run_id)
+        .order_by(func.max(Spend.created_at).desc())
+        .limit(runs)
+    )
+    return [RunUsage(r[0], r[1], int(r[2]), int(r[3]), Decimal(str(r[4]))) for r in (await session.execute(query)).all()]
+
+
+async def agent_spend_since(session: AsyncSession, agent_id: int, since: datetime) -> Decimal:
+    query = select(func.coalesce(func.sum(Spend.cost_usd), 0)).where(Spend.agent_id == agent_id, Spend.created_at >= since)
+    return Decimal(str(await session.scalar(query)))

@@ -8,7 +8,7 @@ synthesis, questions) against the decisions it made and the successes recorded t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -19,7 +19,7 @@ from lumen.costs.repository import SpendPoint
 from lumen.domain.budgets import Limits, period_start
 from lumen.domain.forecast import WINDOW_DAYS, daily_totals, project_month
 from lumen.llm.models import is_offline
-from lumen.render.costs import CostsReport, EnvelopeLine, SpendLine, UnitCost
+from lumen.render.costs import CostsReport, EnvelopeLine, SpendLine, UnitCost, WakeEstimate
 from lumen.ventures import service as ventures
 
 
@@ -98,3 +98,47 @@ def _lines(points: list[SpendPoint], key) -> list[SpendLine]:  # type: ignore[no
         spent[key(p)] += p.cost_usd
         calls[key(p)] += 1
     return sorted((SpendLine(label, spent[label], calls[label]) for label in spent), key=lambda line: (-line.spent_usd, line.label))
+
+
+# The prompt around the context (instructions, the tool's schema): a generous allowance.
+_PROMPT_OVERHEAD_TOKENS = 1500
+_RECENT_RUNS = 10
+
+
+async def estimate_wake(
+    session: AsyncSession,
+    venture_ref: str,
+    role: str,
+    *,
+    model: Callable[[str], str],
+    price: Callable[[str, int, int], Decimal],
+    context_tokens: int,
+    max_output_tokens: int,
+    now: datetime,
+) -> WakeEstimate:
+    """The expected cost of the agent's next wake-up: its recent runs' tokens at today's
+    prices for the model its tier uses now; and the most a call of it may reserve.
+
+    `model` maps a tier to its model; `price(model, prompt, completion)` prices a call."""
+    venture = await ventures.find_venture(session, venture_ref)
+    agent = ventures.find_agent(venture, role)
+    used = model(agent.model_tier)
+    runs = await repository.recent_run_usage(session, agent.id, _RECENT_RUNS)
+    priced = [price(used, r.prompt_tokens, r.completion_tokens) for r in runs]
+    calls = sum(r.calls for r in runs) / len(runs) if runs else 1.0
+    ceiling = price(used, context_tokens + _PROMPT_OVERHEAD_TOKENS, max_output_tokens)
+    return WakeEstimate(
+        agent=f"{venture.slug}/{agent.role}",
+        model=used,
+        runs_seen=len(runs),
+        calls_per_run=calls,
+        prompt_tokens=round(sum(r.prompt_tokens for r in runs) / len(runs)) if runs else 0,
+        completion_tokens=round(sum(r.completion_tokens for r in runs) / len(runs)) if runs else 0,
+        expected_usd=sum(priced, Decimal(0)) / len(priced) if priced else None,
+        low_usd=min(priced) if priced else None,
+        high_usd=max(priced) if priced else None,
+        ceiling_usd=ceiling * Decimal(str(max(1.0, calls))),
+        spent_usd=await repository.agent_spend_since(session, agent.id, period_start(now, "month")),
+        budget_usd=agent.budget_usd_month,
+        simulated=is_offline(used) and ceiling > 0,
+    )

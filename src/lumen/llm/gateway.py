@@ -96,6 +96,13 @@ class Gateway:
             alerts=alerts,
         )
 
+    def price(self, model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
+        """What a call of this size would cost on `model` today (the offline model: 0, or its
+        simulated price in lumen dev)."""
+        return costs.estimate_cost(
+            litellm(), model, prompt_tokens, completion_tokens, simulated=self.options.simulated_offline_prices
+        )
+
     # --- the two kinds of call -------------------------------------------------------
 
     async def complete(

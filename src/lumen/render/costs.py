@@ -200,3 +200,65 @@ def costs_json(report: CostsReport) -> dict[str, Any]:
             for e in report.envelopes
         ],
     }
+
+
+@dataclass(frozen=True)
+class WakeEstimate:
+    agent: str  # acme/ceo
+    model: str
+    runs_seen: int
+    calls_per_run: float
+    prompt_tokens: int  # per run, on average
+    completion_tokens: int
+    expected_usd: Decimal | None  # None: no run to learn from yet
+    low_usd: Decimal | None
+    high_usd: Decimal | None
+    ceiling_usd: Decimal  # the most its calls may reserve
+    spent_usd: Decimal  # this month (UTC)
+    budget_usd: Decimal
+    simulated: bool = False
+
+    @property
+    def wakes_left(self) -> int | None:
+        """How many more wake-ups like the expected one fit in the month's budget."""
+        per_wake = self.expected_usd or self.ceiling_usd
+        if not per_wake:
+            return None
+        return max(0, int((self.budget_usd - self.spent_usd) / per_wake))
+
+
+def wake_estimate_text(e: WakeEstimate) -> str:
+    prices = " (simulated prices)" if e.simulated else ""
+    lines = [f"{e.agent} wake-up on {e.model}{prices}"]
+    if e.expected_usd is None:
+        lines.append("  expected  unknown: no run of this agent called a model yet")
+    else:
+        runs = f"{e.runs_seen} run" + ("s" if e.runs_seen != 1 else "")
+        lines.append(
+            f"  expected  {usd(e.expected_usd)}  (last {runs}: {e.calls_per_run:.1f} calls, "
+            f"{e.prompt_tokens:,} prompt + {e.completion_tokens:,} completion tokens each on average)"
+        )
+        lines.append(f"  range     {usd(e.low_usd)}–{usd(e.high_usd)}  (the cheapest and dearest of those runs, at today's prices)")
+    lines.append(f"  at most   {usd(e.ceiling_usd)}  (what its calls reserve: a full context and the whole output cap)")
+    left = e.wakes_left
+    fits = f": about {left:,} more wake-ups fit" if left is not None else ""
+    lines.append(f"  budget    {usd(e.spent_usd)} of {usd(e.budget_usd)} spent this month (UTC){fits}")
+    return "\n".join(lines)
+
+
+def wake_estimate_json(e: WakeEstimate) -> dict[str, Any]:
+    return {
+        "agent": e.agent,
+        "model": e.model,
+        "simulated_prices": e.simulated,
+        "runs_seen": e.runs_seen,
+        "calls_per_run": round(e.calls_per_run, 3),
+        "prompt_tokens_per_run": e.prompt_tokens,
+        "completion_tokens_per_run": e.completion_tokens,
+        "expected_usd": _money(e.expected_usd),
+        "range_usd": [_money(e.low_usd), _money(e.high_usd)],
+        "ceiling_usd": _money(e.ceiling_usd),
+        "spent_usd": _money(e.spent_usd),
+        "budget_usd": _money(e.budget_usd),
+        "wakes_left": e.wakes_left,
+    }
