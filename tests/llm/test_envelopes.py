@@ -234,3 +234,18 @@ async def test_an_agents_monthly_stop_in_a_run_is_left_to_the_pause_post(db: Dat
         await ledger.reserve(attribution, "openai/x", Decimal("0.3"))
     assert caught.value.pauses_agent
     assert await _rows(db, OutboxMessage) == []
+
+
+async def test_a_daily_envelopes_warning_is_posted_once_a_month_its_stop_once_a_day(db: Database, attribution: Attribution) -> None:
+    from datetime import UTC, datetime
+
+    await _set(db, Agent, attribution.agent_id, budget_usd_day=Decimal("1"))  # type: ignore[arg-type]
+    ledger = SpendLedger(db, alerts=BudgetAnnouncer("lumen-platform"))
+    for day in (2, 3):
+        now = datetime(2026, 3, day, 10, tzinfo=UTC)
+        await ledger.reserve(attribution, "openai/x", Decimal("0.9"), now=now)  # 90 % of the day
+        with pytest.raises(BudgetExceeded):
+            await ledger.reserve(attribution, "openai/x", Decimal("0.2"), now=now)
+    keys = sorted(row.dedupe_key for row in await _rows(db, OutboxMessage))
+    envelope = f"agent:{attribution.agent_id}:day"
+    assert keys == [f"budget-stop:{envelope}:2026-03-02", f"budget-stop:{envelope}:2026-03-03", f"budget-warning:{envelope}:2026-03"]

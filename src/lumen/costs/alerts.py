@@ -38,7 +38,8 @@ class BudgetAnnouncer:
             session,
             "chat.postMessage",
             {"channel": channel} | budget_warning_payload(view, spent_usd),
-            dedupe_key=f"budget-warning:{envelope.key}:{view.period_label}",
+            # Once a month per envelope, a daily one included: a warning every day would be noise.
+            dedupe_key=f"budget-warning:{envelope.key}:{period_label(now, 'month')}",
         )
 
     async def stop(
