@@ -213,6 +213,7 @@ ventures:
     assert data["scope"] == "all ventures" and data["by_model"][0]["name"] == "openai/gpt-4o"
     assert {e["name"]: e["budget_usd"] for e in data["envelopes"]} == {"acme": 40.0, "acme/ceo": 25.0}
     assert data["by_agent"][0]["calls"] == data["calls"]  # only the ceo spent
+    assert [w["agent"] for w in data["next_wake"]] == ["acme/ceo"] and data["next_wake"][0]["runs_seen"] == 0
     missing = await lumen(tmp_path, "costs", "nosuch", **env)
     assert missing.code == 2 and "No venture called" in missing.err and "Traceback" not in missing.err
 

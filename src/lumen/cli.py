@@ -234,14 +234,14 @@ def costs(venture: str | None, as_json: bool) -> None:
     async def go() -> None:
         import json
 
-        from lumen.costs.service import costs_report
+        from lumen.costs.service import costs_report, wake_pricing
         from lumen.db.base import utcnow
         from lumen.render.costs import costs_json, costs_table
 
         c = await _prepare(settings)
         try:
             async with c.db.sessions() as session:
-                report = await costs_report(session, venture, utcnow(), c.gateway.ledger.platform)
+                report = await costs_report(session, venture, utcnow(), c.gateway.ledger.platform, wake_pricing(c.gateway, c.settings.context_tokens))
         finally:
             await c.db.dispose()
         click.echo(json.dumps(costs_json(report), indent=2) if as_json else costs_table(report))
@@ -292,24 +292,14 @@ def wake(venture: str, role: str, queue: bool, estimate: bool, as_json: bool) ->
 async def _estimate_wake(settings, venture: str, role: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from lumen.costs.service import estimate_wake
+    from lumen.costs.service import estimate_wake, wake_pricing
     from lumen.db.base import utcnow
     from lumen.render.costs import wake_estimate_json, wake_estimate_text
 
     c = await _prepare(settings)
-    gateway = c.gateway
     try:
         async with c.db.sessions() as session:
-            found = await estimate_wake(
-                session,
-                venture,
-                role,
-                model=lambda tier: gateway.tiers.chain(tier)[0],
-                price=gateway.price,
-                context_tokens=settings.context_tokens,
-                max_output_tokens=gateway.options.max_output_tokens,
-                now=utcnow(),
-            )
+            found = await estimate_wake(session, venture, role, wake_pricing(c.gateway, c.settings.context_tokens), utcnow())
     finally:
         await c.db.dispose()
     click.echo(json.dumps(wake_estimate_json(found), indent=2) if as_json else wake_estimate_text(found))

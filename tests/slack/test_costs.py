@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from lumen.db.base import utcnow
-from lumen.db.models import Agent, Decision, DecisionStatus, Outcome, Run, RunTrigger, Spend, Venture, Verdict
+from lumen.db.models import Agent, Decision, DecisionStatus, Outcome, Run, RunStatus, RunTrigger, Spend, Venture, Verdict
 from lumen.devmode import DevStack
 from tests.slack.support import answer_to, block_texts, checked_blocks
 
@@ -27,7 +27,7 @@ async def _seed(stack: DevStack) -> None:
             session.add(Spend(agent_id=ceo.id, venture_id=ceo.venture_id, purpose="decide", model="openai/gpt-4o", cost_usd=Decimal(3), created_at=now - timedelta(days=days_ago)))
         session.add(Spend(agent_id=cmo.id, venture_id=cmo.venture_id, purpose="decide", model="openai/gpt-4o-mini", cost_usd=Decimal("0.5"), created_at=now))
         session.add(Spend(venture_id=ceo.venture_id, purpose="synthesis", model="openai/gpt-4o", cost_usd=Decimal("1.5"), created_at=now))
-        run = Run(venture_id=ceo.venture_id, agent_id=ceo.id, trigger=RunTrigger.MANUAL, idempotency_key="wake:costs:test")
+        run = Run(venture_id=ceo.venture_id, agent_id=ceo.id, trigger=RunTrigger.MANUAL, idempotency_key="wake:costs:test", status=RunStatus.SUCCEEDED)
         session.add(run)
         await session.flush()
         decision = Decision(run_id=run.id, venture_id=ceo.venture_id, agent_id=ceo.id, category="marketing", title="Publish a report", status=DecisionStatus.EXECUTED, created_at=now)
@@ -48,6 +48,8 @@ async def test_costs_for_a_venture_attribute_spend_and_warn_before_the_budget_ru
     assert "⚠️ *acme/ceo* is heading over its budget" in shown and "against $5.00" in shown
     assert "brightbox" not in shown
     assert "heading over budget" in message.text
+    # No run of theirs called a model yet: the next wake-up's estimate is its ceiling (free offline model here).
+    assert "*Next wake-up, expected*" in shown and "*acme/ceo* · no run yet: at most $0.00 on lumen-offline/playbook" in shown
 
 
 async def test_costs_for_an_unknown_venture_says_so(stack: DevStack) -> None:
@@ -84,3 +86,5 @@ async def test_in_lumen_dev_the_offline_model_charges_its_simulated_prices_and_s
         _, _, payload = await answer_to(ws, "U0ALICE", "venture-acme", "costs acme")
         shown = block_texts(checked_blocks(payload))
         assert "simulated price table" in shown and "lumen-offline/playbook" in shown
+        # The wake-up above is the ceo's history now: its next one is priced from it.
+        assert "*acme/ceo* · $0.0" in shown and "from its last 1 runs" in shown

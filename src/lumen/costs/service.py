@@ -8,6 +8,7 @@ synthesis, questions) against the decisions it made and the successes recorded t
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,16 +17,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.costs import repository
 from lumen.costs.repository import SpendPoint
+from lumen.db.models import Agent
 from lumen.domain.budgets import Limits, period_start
 from lumen.domain.forecast import WINDOW_DAYS, daily_totals, project_month
+from lumen.llm import Gateway
 from lumen.llm.models import is_offline
 from lumen.render.costs import CostsReport, EnvelopeLine, SpendLine, UnitCost, WakeEstimate
 from lumen.ventures import service as ventures
 
 
 async def costs_report(
-    session: AsyncSession, venture_ref: str | None, now: datetime, platform: Limits | None = None
+    session: AsyncSession,
+    venture_ref: str | None,
+    now: datetime,
+    platform: Limits | None = None,
+    pricing: WakePricing | None = None,
 ) -> CostsReport:
+    """The month's report; with `pricing`, each agent's next wake-up is estimated too."""
     month = period_start(now, "month")
     scoped = [await ventures.find_venture(session, venture_ref)] if venture_ref else list(await ventures.active_ventures(session))
     ids = [v.id for v in scoped]
@@ -76,6 +84,7 @@ async def costs_report(
         units=units,
         envelopes=envelopes,
         simulated=any(is_offline(p.model) and p.cost_usd for p in this_month),
+        wakes=[await _wake_estimate(session, slug, agent, pricing, now) for agent, slug in agents] if pricing else [],
     )
 
 
@@ -105,30 +114,42 @@ _PROMPT_OVERHEAD_TOKENS = 1500
 _RECENT_RUNS = 10
 
 
-async def estimate_wake(
-    session: AsyncSession,
-    venture_ref: str,
-    role: str,
-    *,
-    model: Callable[[str], str],
-    price: Callable[[str, int, int], Decimal],
-    context_tokens: int,
-    max_output_tokens: int,
-    now: datetime,
-) -> WakeEstimate:
-    """The expected cost of the agent's next wake-up: its recent runs' tokens at today's
-    prices for the model its tier uses now; and the most a call of it may reserve.
+@dataclass(frozen=True)
+class WakePricing:
+    """How to price a wake-up: `model` maps a tier to its model today, `price(model, prompt,
+    completion)` prices a call (the gateway's), and the sizes its calls may reach."""
 
-    `model` maps a tier to its model; `price(model, prompt, completion)` prices a call."""
+    model: Callable[[str], str]
+    price: Callable[[str, int, int], Decimal]
+    context_tokens: int
+    max_output_tokens: int
+
+
+def wake_pricing(gateway: Gateway, context_tokens: int) -> WakePricing:
+    """Pricing as the gateway would price the agent's calls today."""
+    return WakePricing(
+        model=lambda tier: gateway.tiers.chain(tier)[0],  # type: ignore[arg-type]
+        price=gateway.price,
+        context_tokens=context_tokens,
+        max_output_tokens=gateway.options.max_output_tokens,
+    )
+
+
+async def estimate_wake(session: AsyncSession, venture_ref: str, role: str, pricing: WakePricing, now: datetime) -> WakeEstimate:
+    """The expected cost of the agent's next wake-up: its recent runs' tokens at today's
+    prices for the model its tier uses now; and the most a call of it may reserve."""
     venture = await ventures.find_venture(session, venture_ref)
-    agent = ventures.find_agent(venture, role)
-    used = model(agent.model_tier)
+    return await _wake_estimate(session, venture.slug, ventures.find_agent(venture, role), pricing, now)
+
+
+async def _wake_estimate(session: AsyncSession, slug: str, agent: Agent, pricing: WakePricing, now: datetime) -> WakeEstimate:
+    used = pricing.model(agent.model_tier)
     runs = await repository.recent_run_usage(session, agent.id, _RECENT_RUNS)
-    priced = [price(used, r.prompt_tokens, r.completion_tokens) for r in runs]
+    priced = [pricing.price(used, r.prompt_tokens, r.completion_tokens) for r in runs]
     calls = sum(r.calls for r in runs) / len(runs) if runs else 1.0
-    ceiling = price(used, context_tokens + _PROMPT_OVERHEAD_TOKENS, max_output_tokens)
+    ceiling = pricing.price(used, pricing.context_tokens + _PROMPT_OVERHEAD_TOKENS, pricing.max_output_tokens)
     return WakeEstimate(
-        agent=f"{venture.slug}/{agent.role}",
+        agent=f"{slug}/{agent.role}",
         model=used,
         runs_seen=len(runs),
         calls_per_run=calls,

@@ -99,9 +99,10 @@ class Gateway:
     def price(self, model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
         """What a call of this size would cost on `model` today (the offline model: 0, or its
         simulated price in lumen dev)."""
-        return costs.estimate_cost(
-            litellm(), model, prompt_tokens, completion_tokens, simulated=self.options.simulated_offline_prices
-        )
+        simulated = self.options.simulated_offline_prices
+        if is_offline(model):  # priced here: no need to import litellm (seconds) for it
+            return costs.estimate_cost(None, model, prompt_tokens, completion_tokens, simulated=simulated)  # type: ignore[arg-type]
+        return costs.estimate_cost(litellm(), model, prompt_tokens, completion_tokens, simulated=simulated)
 
     # --- the two kinds of call -------------------------------------------------------
 

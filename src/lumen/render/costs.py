@@ -62,6 +62,7 @@ class CostsReport:
     units: list[UnitCost] = field(default_factory=list)
     envelopes: list[EnvelopeLine] = field(default_factory=list)
     simulated: bool = False  # spend on the offline model's simulated prices
+    wakes: list[WakeEstimate] = field(default_factory=list)  # each agent's next wake-up
 
     @property
     def warnings(self) -> list[EnvelopeLine]:
@@ -96,6 +97,12 @@ def _unit_line(u: UnitCost) -> str:
     return f"*{escape(u.venture)}* · {per_decision} · {per_success}"
 
 
+def _wake_line(w: WakeEstimate) -> str:
+    if w.expected_usd is None:
+        return f"*{escape(w.agent)}* · no run yet: at most {usd(w.ceiling_usd)} on {escape(w.model)}"
+    return f"*{escape(w.agent)}* · {usd(w.expected_usd)} ({usd(w.low_usd)}–{usd(w.high_usd)}) on {escape(w.model)}, from its last {w.runs_seen} runs"
+
+
 def costs_blocks(report: CostsReport) -> list[Block]:
     blocks: list[Block] = [
         header(f"Costs · {report.scope} · {report.month} (UTC)"),
@@ -117,6 +124,11 @@ def costs_blocks(report: CostsReport) -> list[Block]:
     blocks.append(fields_section([f"*{title}*\n{_spend_lines(lines)}" for title, lines in parts if lines or title != "By venture"]))
     if report.units:
         blocks.append(section("*What it bought*\n" + "\n".join(_unit_line(u) for u in report.units[:_MAX_LINES])))
+    if report.wakes:
+        lines = [_wake_line(w) for w in report.wakes[:_MAX_LINES]]
+        if len(report.wakes) > _MAX_LINES:
+            lines.append(f"… and {len(report.wakes) - _MAX_LINES} more")
+        blocks.append(section("*Next wake-up, expected*\n" + "\n".join(lines)))
     notes = [
         "Projection: the last week's daily rate to month end; the range is an 80 % band from how much those days varied. "
         "Unit costs: all of a venture's spend this month over its decisions this month, and over the successes recorded this month."
@@ -148,6 +160,9 @@ def costs_table(report: CostsReport) -> str:
     if report.units:
         rows = [[u.venture, usd(u.spent_usd), u.decisions, usd(u.per_decision), u.successes, usd(u.per_success)] for u in report.units]
         out += ["", table(["VENTURE", "SPENT", "DECISIONS", "PER DECISION", "SUCCESSES", "PER SUCCESS"], rows)]
+    if report.wakes:
+        rows = [[w.agent, w.model, usd(w.expected_usd), f"{usd(w.low_usd)}–{usd(w.high_usd)}" if w.low_usd is not None else "", usd(w.ceiling_usd), w.runs_seen] for w in report.wakes]
+        out += ["", table(["NEXT WAKE", "MODEL", "EXPECTED", "RANGE", "AT MOST", "RUNS"], rows)]
     for e in report.warnings:
         out += ["", f"warning: {e.name} is heading over its budget: {usd(e.projection.expected_usd)} expected against {usd(e.budget_usd)}"]
     if report.simulated:
@@ -185,6 +200,7 @@ def costs_json(report: CostsReport) -> dict[str, Any]:
             }
             for u in report.units
         ],
+        "next_wake": [wake_estimate_json(w) for w in report.wakes],
         "envelopes": [
             {
                 "name": e.name,

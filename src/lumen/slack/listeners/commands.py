@@ -181,7 +181,7 @@ async def _budget(c: Container, cmd: Command, body: dict[str, Any], respond: Res
 
 async def _costs(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
     async with c.db.sessions() as session:
-        report = await costs.costs_report(session, cmd.raw or None, utcnow(), c.gateway.ledger.platform)
+        report = await costs.costs_report(session, cmd.raw or None, utcnow(), c.gateway.ledger.platform, costs.wake_pricing(c.gateway, c.settings.context_tokens))
     await respond(text=costs_text(report), blocks=costs_blocks(report), response_type="ephemeral")
 
 
