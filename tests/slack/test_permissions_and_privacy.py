@@ -66,11 +66,11 @@ async def said(ws: Workspace, user: str, channel: str, text: str) -> str:
 
 async def test_a_private_venture_does_not_exist_for_someone_outside_it(stack: DevStack) -> None:
     ws = stack.workspace
-    for text in ("status", "status all", "budget"):
+    for text in ("status", "status all", "budget", "costs"):
         answer = await said(ws, "U0DAN", "general", text)
         assert "Zenith" not in answer and "zenith" not in answer, text
         assert "Acme" in answer or "acme" in answer
-    for text in ("status zenith", "brain zenith", "budget zenith", "wake zenith ceo", "pause zenith"):
+    for text in ("status zenith", "brain zenith", "budget zenith", "costs zenith", "wake zenith ceo", "pause zenith"):
         assert NOT_FOUND in await said(ws, "U0DAN", "general", text), text
     # A near miss answers as it would for any unknown name: no "did you mean Zenith".
     near = await said(ws, "U0DAN", "general", "status zenit")

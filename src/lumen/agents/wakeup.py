@@ -60,7 +60,10 @@ class WakeUpHandler:
         if run.agent_id is None or not run.side_effects:
             return
         if isinstance(failure.error, BudgetExceeded):
-            await service.pause_for_budget(session, run.agent_id, run.id, failure.reason)
+            # Its own monthly envelope pauses the agent; a daily, venture or platform one
+            # reopens by itself, and was posted once by the ledger's alerts.
+            if failure.error.pauses_agent:
+                await service.pause_for_budget(session, run.agent_id, run.id, failure.reason)
         else:
             await service.count_failure(session, run.agent_id, run.id, failure.reason)
 

@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "resume": ("resume <venture> [role]", "resume paused agents"),
     "outcome": ("outcome <decision> <verdict> [note]", "record what a decision led to"),
     "budget": ("budget [venture]", "spend against budget, per agent"),
+    "costs": ("costs [venture]", "spend by agent, purpose and model; unit costs; month-end projections"),
     "help": ("help", "this list"),
 }
 

@@ -28,6 +28,11 @@ async def find_venture(session: AsyncSession, ref: str, hidden: frozenset[str] =
     return venture
 
 
+async def active_ventures(session: AsyncSession) -> Sequence[Venture]:
+    """Every venture not archived, with its agents loaded."""
+    return await repository.active_ventures(session)
+
+
 def live_agents(venture: Venture) -> list[Agent]:
     return [a for a in venture.agents if a.archived_at is None]
 

@@ -21,6 +21,7 @@ from lumen.agents import service as agents
 from lumen.approvals import service as approvals
 from lumen.brain import service as brain
 from lumen.container import Container
+from lumen.costs import service as costs
 from lumen.db.base import utcnow
 from lumen.engine import outbox, ratelimit
 from lumen.domain.permissions import Action
@@ -32,6 +33,7 @@ from lumen.render.agents import agents_changed_text, budget_blocks
 from lumen.render.common import escape
 from lumen.render.approvals import pending_list_blocks
 from lumen.render.brain import brain_blocks
+from lumen.render.costs import costs_blocks, costs_text
 from lumen.render.help import help_blocks, help_text
 from lumen.render.status import StatusReport, status_blocks, status_text
 from lumen.slack.commands import Command, parse_command
@@ -217,8 +219,18 @@ async def _budget(c: Container, cmd: Command, body: dict[str, Any], respond: Res
     await respond(text=f"Spend this month ({month})", blocks=budget_blocks(rows, month), response_type="ephemeral")
 
 
+async def _costs(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
+    async with c.db.sessions() as session:
+        report = await costs.costs_report(
+            session, cmd.raw or None, utcnow(), c.gateway.ledger.platform, costs.wake_pricing(c.gateway, c.settings.context_tokens),
+            hidden=await ventures.hidden_from(session, c.directory, _reader(body)),
+        )
+    await respond(text=costs_text(report), blocks=costs_blocks(report), response_type="ephemeral")
+
+
 HANDLERS: dict[str, Handler] = {
     "budget": _budget,
+    "costs": _costs,
     "ask": _ask,
     "outcome": _outcome,
     "brain": _brain,
