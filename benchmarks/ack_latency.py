@@ -88,6 +88,9 @@ async def serve(kind: str, api_url: str, workdir: str) -> None:
             LUMEN_DATABASE_URL=f"sqlite+aiosqlite:///{Path(workdir) / 'lumen.db'}",
             LUMEN_CONFIG=str(Path(workdir) / "lumen.yml"),
             LUMEN_LOG_LEVEL="warning",
+            # One sender stands for a whole workspace here: a per-person limit would turn most
+            # answers into "try again in a minute" and measure less than Lumen's real work.
+            LUMEN_COMMANDS_PER_MINUTE=10**9,
         )
         replica = Replica(await prepare(settings, devmode.demo_config()))
         url = await replica.start("127.0.0.1", 0)

@@ -14,6 +14,8 @@ import pytest
 
 LUMEN = shutil.which("lumen", path=str(Path(sys.executable).parent))
 COMMAND = [LUMEN] if LUMEN else [sys.executable, "-m", "lumen"]
+# The installed entry point, running this checkout's sources (a worktree shares main's venv).
+SOURCES = str(Path(__file__).parents[1] / "src")
 
 
 @dataclass
@@ -29,6 +31,7 @@ async def lumen(cwd: Path, *args: str, **env: str) -> Result:
         "HOME": str(cwd),
         "LANG": "C.UTF-8",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "PYTHONPATH": SOURCES,
         **env,
     }
     proc = await asyncio.create_subprocess_exec(
@@ -168,3 +171,112 @@ async def test_an_operators_own_database_beside_lumen_devs_wins_and_says_so(tmp_
     assert status.code == 0, status.err
     assert "reading lumen.db; for lumen dev's, set LUMEN_DATABASE_URL=sqlite+aiosqlite:///.lumen/dev.db" in status.err
     assert "Acme Analytics (acme)" in status.out
+
+
+async def test_costs_prints_a_table_and_json_from_the_database(tmp_path: Path) -> None:
+    """`lumen costs` reads what the ledger wrote: spend by agent and model, and the envelopes."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from lumen.config import parse_config
+    from lumen.db.base import utcnow
+    from lumen.db.models import Agent, Spend
+    from lumen.runtime import prepare
+    from lumen.settings import Settings
+
+    config_text = """
+gates: {approvers: [U0ALICE]}
+ventures:
+  - {slug: acme, name: Acme, channel: venture-acme, budget_usd_month: 40,
+     agents: [{role: ceo, schedule: "0 9 * * 1", budget_usd_month: 25}]}
+"""
+    (tmp_path / "lumen.yml").write_text(config_text)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'lumen.db'}"
+    c = await prepare(Settings(LUMEN_DATABASE_URL=url), parse_config(config_text))
+    async with c.db.transaction() as session:
+        ceo = await session.scalar(select(Agent))
+        for days_ago in range(3):
+            session.add(Spend(agent_id=ceo.id, venture_id=ceo.venture_id, purpose="decide", model="openai/gpt-4o", cost_usd=Decimal("1.25"), created_at=utcnow() - timedelta(seconds=5 + 86400 * days_ago)))
+    await c.db.dispose()
+
+    env = {"LUMEN_DATABASE_URL": url, "LUMEN_CONFIG": str(tmp_path / "lumen.yml")}
+    shown = await lumen(tmp_path, "costs", "acme", **env)
+    assert shown.code == 0, shown.err
+    assert "Costs · acme ·" in shown.out and "ENVELOPE" in shown.out and "acme/ceo" in shown.out and "openai/gpt-4o" in shown.out
+    as_json = await lumen(tmp_path, "costs", "--json", **env)
+    assert as_json.code == 0, as_json.err
+    import json
+
+    data = json.loads(as_json.out)
+    assert data["scope"] == "all ventures" and data["by_model"][0]["name"] == "openai/gpt-4o"
+    assert {e["name"]: e["budget_usd"] for e in data["envelopes"]} == {"acme": 40.0, "acme/ceo": 25.0}
+    assert data["by_agent"][0]["calls"] == data["calls"]  # only the ceo spent
+    assert [w["agent"] for w in data["next_wake"]] == ["acme/ceo"] and data["next_wake"][0]["runs_seen"] == 0
+    missing = await lumen(tmp_path, "costs", "nosuch", **env)
+    assert missing.code == 2 and "No venture called" in missing.err and "Traceback" not in missing.err
+
+
+async def test_wake_estimate_prices_the_agents_recent_runs_for_its_model_and_wakes_nobody(tmp_path: Path) -> None:
+    """Three earlier runs of acme/ceo (1, 1 and 2 calls), re-priced at gpt-4o's price from
+    litellm's bundled table: the expected cost is their mean, the range their extremes."""
+    import json
+    from decimal import Decimal
+
+    from sqlalchemy import func, select
+
+    from lumen.config import parse_config
+    from lumen.db.base import utcnow
+    from lumen.db.models import Agent, Run, RunTrigger, Spend
+    from lumen.llm._litellm import litellm
+    from lumen.runtime import prepare
+    from lumen.settings import Settings
+
+    config_text = """
+gates: {approvers: [U0ALICE]}
+ventures:
+  - {slug: acme, name: Acme, channel: venture-acme, agents: [{role: ceo, schedule: "0 9 * * 1", budget_usd_month: 25}]}
+"""
+    (tmp_path / "lumen.yml").write_text(config_text)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'lumen.db'}"
+    c = await prepare(Settings(LUMEN_DATABASE_URL=url), parse_config(config_text))
+    runs = [[(3000, 400)], [(5000, 600)], [(2000, 300), (2500, 200)]]
+    async with c.db.transaction() as session:
+        ceo = await session.scalar(select(Agent))
+        for n, calls in enumerate(runs):
+            run = Run(venture_id=ceo.venture_id, agent_id=ceo.id, trigger=RunTrigger.MANUAL, idempotency_key=f"wake:{n}")
+            session.add(run)
+            await session.flush()
+            for prompt, completion in calls:
+                session.add(Spend(run_id=run.id, agent_id=ceo.id, venture_id=ceo.venture_id, model="openai/gpt-4o", prompt_tokens=prompt, completion_tokens=completion, cost_usd=Decimal("0.01"), created_at=utcnow()))
+    await c.db.dispose()
+
+    def gpt4o(prompt: int, completion: int) -> float:
+        return sum(litellm().cost_per_token(model="openai/gpt-4o", prompt_tokens=prompt, completion_tokens=completion))
+
+    env = {"LUMEN_DATABASE_URL": url, "LUMEN_CONFIG": str(tmp_path / "lumen.yml"), "LUMEN_MODEL_STRONG": "openai/gpt-4o"}
+    result = await lumen(tmp_path, "wake", "acme", "ceo", "--estimate", "--json", **env)
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    per_run = [gpt4o(3000, 400), gpt4o(5000, 600), gpt4o(4500, 500)]
+    assert data["model"] == "openai/gpt-4o" and data["runs_seen"] == 3 and not data["simulated_prices"]
+    assert data["expected_usd"] == pytest.approx(sum(per_run) / 3, rel=1e-4)
+    assert data["range_usd"] == pytest.approx([min(per_run), max(per_run)], rel=1e-4)
+    assert data["calls_per_run"] == pytest.approx(4 / 3, rel=1e-3)
+    assert data["ceiling_usd"] == pytest.approx(gpt4o(6000 + 1500, 2048) * 4 / 3, rel=1e-4)
+    assert data["spent_usd"] == pytest.approx(0.04) and data["wakes_left"] == int((25 - 0.04) / (sum(per_run) / 3))
+
+    text = await lumen(tmp_path, "wake", "acme", "ceo", "--estimate", **env)
+    assert text.code == 0 and "acme/ceo wake-up on openai/gpt-4o" in text.out and "expected" in text.out
+    check = Settings(LUMEN_DATABASE_URL=url)
+    from lumen.db.session import Database
+
+    db = Database(check.database_url)
+    try:
+        async with db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Run)) == 3  # nobody was woken
+    finally:
+        await db.dispose()
+    fresh = await lumen(tmp_path, "wake", "acme", "cmo", "--estimate", **env)
+    assert fresh.code == 2 and "has no cmo agent" in fresh.err

@@ -88,3 +88,31 @@ def test_defaults_need_no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_database_urls_people_paste_get_the_async_driver() -> None:
     assert normalize_database_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
     assert normalize_database_url("postgresql://a@b/c") == "postgresql+asyncpg://a@b/c"
+
+
+def test_envelopes_for_agents_ventures_and_the_workspace_parse_and_refuse_negatives() -> None:
+    from decimal import Decimal
+
+    from lumen.config import parse_config
+    from lumen.errors import ConfigError
+
+    text = """
+workspace: {budget_usd_month: 200, budget_usd_day: 20}
+gates: {approvers: [U0ALICE]}
+ventures:
+  - slug: acme
+    name: Acme
+    channel: venture-acme
+    budget_usd_month: 60
+    agents:
+      - {role: ceo, schedule: "0 9 * * 1", budget_usd_month: 25, budget_usd_day: 3}
+      - {role: cmo, schedule: "0 9 * * 1"}
+"""
+    config = parse_config(text)
+    assert (config.workspace.budget_usd_month, config.workspace.budget_usd_day) == (Decimal(200), Decimal(20))
+    acme = config.ventures[0]
+    assert (acme.budget_usd_month, acme.budget_usd_day) == (Decimal(60), None)
+    assert acme.agents[0].budget_usd_day == Decimal(3) and acme.agents[1].budget_usd_day is None
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text.replace("budget_usd_day: 3", "budget_usd_day: -1"))
+    assert "ventures[0=acme].agents[0=ceo].budget_usd_day" in str(caught.value)

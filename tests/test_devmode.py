@@ -21,6 +21,7 @@ from lumen.db.models import Approval, ApprovalStatus, RunStatus
 
 LUMEN = shutil.which("lumen", path=str(Path(sys.executable).parent))
 COMMAND = [LUMEN] if LUMEN else [sys.executable, "-m", "lumen"]
+SOURCES = str(Path(__file__).parents[1] / "src")  # this checkout's, as in tests/test_cli.py
 
 
 async def test_an_approval_posted_before_a_restart_is_decided_and_updated_after_it(
@@ -59,7 +60,7 @@ async def _lumen_dev(folder: Path, *flags: str) -> tuple[str, dict[str, str]]:
     printed and the channel IDs its workspace file holds afterwards."""
     port = _free_port()
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-           "LUMEN_LOG_LEVEL": "warning"}
+           "LUMEN_LOG_LEVEL": "warning", "PYTHONPATH": SOURCES}
     proc = await asyncio.create_subprocess_exec(
         *COMMAND, "dev", "--port", str(port), "--workspace-port", str(_free_port()), "--no-demo", *flags,
         cwd=folder, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -83,6 +84,7 @@ async def _lumen_dev(folder: Path, *flags: str) -> tuple[str, dict[str, str]]:
 async def test_lumen_dev_keeps_its_workspace_until_told_to_start_fresh(tmp_path: Path) -> None:
     first, channels = await _lumen_dev(tmp_path)
     assert "workspace: .lumen/workspace.json (new;" in first
+    assert "prices:    the simulated price table of the offline model (no money is spent)" in first
     assert {"general", "venture-acme", "venture-brightbox", "lumen-platform"} <= set(channels)
     assert (tmp_path / ".lumen" / "dev.db").exists()
 
@@ -100,7 +102,7 @@ async def test_fresh_never_touches_a_database_the_operator_chose(tmp_path: Path)
     theirs = tmp_path / "theirs.db"
     theirs.write_bytes(b"not lumen dev's")
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-           "LUMEN_DATABASE_URL": f"sqlite+aiosqlite:///{theirs}"}
+           "LUMEN_DATABASE_URL": f"sqlite+aiosqlite:///{theirs}", "PYTHONPATH": SOURCES}
     proc = await asyncio.create_subprocess_exec(
         *COMMAND, "dev", "--fresh", "--port", str(_free_port()), cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

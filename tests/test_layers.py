@@ -5,7 +5,7 @@ too), so a change that reaches upward fails here with the file, the line and the
 The layers, lowest first, are the README's architecture section:
 
     domain → errors, log, metrics, clock → settings → config → db → llm → engine → render
-    → features (ventures < approvals < brain < agents < ask, audit) → container
+    → features (ventures < approvals < brain < agents < ask, audit < costs) → container
     → edges (slack, api) → runtime → simulator → demo → devmode → cli
 """
 
@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lumen.llm",),
     ("lumen.engine",),
     ("lumen.render",),
-    ("lumen.ventures", "lumen.approvals", "lumen.brain", "lumen.agents", "lumen.ask", "lumen.audit"),
+    ("lumen.ventures", "lumen.approvals", "lumen.brain", "lumen.agents", "lumen.ask", "lumen.audit", "lumen.costs"),
     ("lumen.container",),
     ("lumen.slack", "lumen.api"),
     ("lumen.runtime",),

@@ -50,7 +50,10 @@ def _dev_database_here(settings):  # type: ignore[no-untyped-def]
         )
         return settings
     click.echo(f"lumen: reading lumen dev's database {DEV_DATABASE} (set LUMEN_DATABASE_URL to read another)", err=True)
-    return settings.model_copy(update={"database_url": dev_database_url()})
+    update: dict[str, Any] = {"database_url": dev_database_url()}
+    if not settings.chose("offline_simulated_prices"):
+        update["offline_simulated_prices"] = True  # as lumen dev prices the offline model
+    return settings.model_copy(update=update)
 
 
 def _config(settings):  # type: ignore[no-untyped-def]  # -> LumenConfig
@@ -222,6 +225,31 @@ def status(venture: str | None) -> None:
     _run(go())
 
 
+@main.command()
+@click.argument("venture", required=False)
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON, for a spreadsheet or a finance tool.")
+def costs(venture: str | None, as_json: bool) -> None:
+    """Spend this month (UTC) by venture, agent, purpose and model; unit costs; projections."""
+    settings = _settings()
+
+    async def go() -> None:
+        import json
+
+        from lumen.costs.service import costs_report, wake_pricing
+        from lumen.db.base import utcnow
+        from lumen.render.costs import costs_json, costs_table
+
+        c = await _prepare(settings)
+        try:
+            async with c.db.sessions() as session:
+                report = await costs_report(session, venture, utcnow(), c.gateway.ledger.platform, wake_pricing(c.gateway, c.settings.context_tokens))
+        finally:
+            await c.db.dispose()
+        click.echo(json.dumps(costs_json(report), indent=2) if as_json else costs_table(report))
+
+    _run(go())
+
+
 async def _run_here(c, run_id: int) -> str:  # type: ignore[no-untyped-def]
     """Claim a queued run and run it in this process; return its trail."""
     from lumen.audit.service import show_run
@@ -236,9 +264,16 @@ async def _run_here(c, run_id: int) -> str:  # type: ignore[no-untyped-def]
 @click.argument("venture")
 @click.argument("role")
 @click.option("--queue", is_flag=True, help="Only queue the run for a running `lumen serve` to pick up.")
-def wake(venture: str, role: str, queue: bool) -> None:
-    """Wake an agent now, as /lumen wake does. Runs here unless --queue."""
+@click.option("--force", is_flag=True, help="Wake it even though it is paused (recorded on the run).")
+@click.option("--estimate", is_flag=True, help="Only say what a wake-up is expected to cost; wake nobody.")
+@click.option("--json", "as_json", is_flag=True, help="With --estimate: the estimate as JSON.")
+def wake(venture: str, role: str, queue: bool, force: bool, estimate: bool, as_json: bool) -> None:
+    """Wake an agent now, as /lumen wake does. Runs here unless --queue; --estimate only prices
+    it. A paused agent is woken only with --force."""
     settings = _settings()
+    if estimate:
+        _run(_estimate_wake(settings, venture, role, as_json))
+        return
 
     async def go() -> None:
         from lumen.agents import service as agents
@@ -246,7 +281,7 @@ def wake(venture: str, role: str, queue: bool) -> None:
         c = await _prepare(settings)
         try:
             async with c.db.transaction() as session:
-                woken = await agents.wake(session, venture, role, requested_by="cli")
+                woken = await agents.wake(session, venture, role, requested_by="cli", force=force)
             click.echo(f"queued run #{woken.run_id} for {woken.venture}/{woken.role}")
             if not queue:
                 click.echo(await _run_here(c, woken.run_id))
@@ -255,6 +290,22 @@ def wake(venture: str, role: str, queue: bool) -> None:
             await c.db.dispose()
 
     _run(go())
+
+
+async def _estimate_wake(settings, venture: str, role: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from lumen.costs.service import estimate_wake, wake_pricing
+    from lumen.db.base import utcnow
+    from lumen.render.costs import wake_estimate_json, wake_estimate_text
+
+    c = await _prepare(settings)
+    try:
+        async with c.db.sessions() as session:
+            found = await estimate_wake(session, venture, role, wake_pricing(c.gateway, c.settings.context_tokens), utcnow())
+    finally:
+        await c.db.dispose()
+    click.echo(json.dumps(wake_estimate_json(found), indent=2) if as_json else wake_estimate_text(found))
 
 
 def _pause_command(paused: bool):  # type: ignore[no-untyped-def]

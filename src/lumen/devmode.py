@@ -31,6 +31,7 @@ from lumen.container import Container
 from lumen.demo import is_empty, seed_history, wake_everyone
 from lumen.domain.config import LumenConfig
 from lumen.errors import ConfigError
+from lumen.llm.offline_prices import SIMULATED_NOTE
 from lumen.log import get_logger
 from lumen.runtime import Replica, prepare, wait_for_shutdown
 from lumen.settings import Settings
@@ -175,6 +176,9 @@ async def run_dev(
     if not settings.chose("database_url"):
         DEV_DIR.mkdir(exist_ok=True)
         settings = settings.model_copy(update={"database_url": dev_database_url()})
+    if not settings.chose("offline_simulated_prices"):
+        # The demo's costs show: the offline model charges its simulated price table.
+        settings = settings.model_copy(update={"offline_simulated_prices": True})
     config, source = dev_config(settings)
     workspace = slack.Workspace.demo()
     try:
@@ -191,6 +195,8 @@ async def run_dev(
         demo=demo,
     ) as stack:
         channel = config.ventures[0].channel if config.ventures else "general"
+        simulated = settings.offline_simulated_prices
+        prices = f"  prices:    the {SIMULATED_NOTE}; see /lumen costs\n" if simulated else ""
         # Listen for Ctrl-C before saying it stops us: a quick Ctrl-C still stops gracefully.
         stopping = asyncio.ensure_future(wait_for_shutdown())
         await asyncio.sleep(0)
@@ -200,6 +206,7 @@ async def run_dev(
             f"  app:       {stack.app_url}/slack/events ({'Socket Mode' if socket_mode else 'HTTP'})\n"
             f"  ventures:  {source}\n"
             f"  database:  {settings.database_url}\n"
+            f"{prices}"
             f"  workspace: {DEV_WORKSPACE} ({'kept from the last run' if kept else 'new'}; "
             "`lumen dev --fresh` starts over)\n"
             "  In another terminal in this folder, `lumen status`, `lumen runs list` … read the same database.\n"

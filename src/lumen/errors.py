@@ -47,3 +47,7 @@ def require(value: T | None, what: str) -> T:
     if value is None:
         raise Invariant(f"{what} is missing")
     return value
+
+
+class NotAllowed(LumenError):
+    """The person may not do this; the message says who may."""

@@ -30,9 +30,11 @@ from lumen.brain.platform import PlatformSynthesisHandler
 from lumen.brain.synthesis import SynthesisHandler
 from lumen.config import load_config
 from lumen.container import Container
+from lumen.costs.alerts import BudgetAnnouncer
 from lumen.db.migrate import upgrade
 from lumen.db.models import RunKind
 from lumen.db.session import Database
+from lumen.domain.budgets import Limits
 from lumen.domain.config import LumenConfig
 from lumen.domain.directory import Directory
 from lumen.engine import inbox
@@ -93,9 +95,18 @@ def build_container(
         settings=settings,
         config=config,
         db=db,
-        gateway=gateway or Gateway.from_settings(settings, db),
+        gateway=gateway or Gateway.from_settings(settings, db, platform_budget=platform_budget(config), alerts=budget_alerts(config)),
         directory=directory,
     )
+
+
+def platform_budget(config: LumenConfig) -> Limits:
+    workspace = config.workspace
+    return Limits(workspace.budget_usd_month, workspace.budget_usd_day)
+
+
+def budget_alerts(config: LumenConfig) -> BudgetAnnouncer:
+    return BudgetAnnouncer(config.workspace.platform_channel)
 
 
 def run_handlers(c: Container, gateway: Gateway | None = None, memory: Memory = FULL) -> Handlers:

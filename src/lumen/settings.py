@@ -43,8 +43,13 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=2048, gt=0, validation_alias="LUMEN_LLM_MAX_TOKENS")
     # An agent's decision context is trimmed to this many tokens of its model, at any age.
     context_tokens: int = Field(default=6000, ge=1000, validation_alias="LUMEN_CONTEXT_TOKENS")
+    # Price the offline model at a simulated table (on in `lumen dev`): costs show, no money spent.
+    offline_simulated_prices: bool = Field(default=False, validation_alias="LUMEN_OFFLINE_SIMULATED_PRICES")
     # Bearer token for POST /api/outcomes; the endpoint refuses every request while unset.
     api_token: str | None = Field(default=None, validation_alias="LUMEN_API_TOKEN")
+    # Per person and minute, across replicas: commands (answered after the ack) and questions.
+    commands_per_minute: int = Field(default=30, gt=0, validation_alias="LUMEN_COMMANDS_PER_MINUTE")
+    questions_per_minute: int = Field(default=10, gt=0, validation_alias="LUMEN_QUESTIONS_PER_MINUTE")
     # Unset: servers log at info, one-shot commands at warning (their output is the answer).
     log_level: str | None = Field(default=None, validation_alias="LUMEN_LOG_LEVEL")
     log_format: Literal["console", "json"] = Field(default="console", validation_alias="LUMEN_LOG_FORMAT")

@@ -61,7 +61,7 @@ def test_standard_categories_are_gated_and_undeclared_ones_are_not(example_confi
         assert rules[category].applies_to(None), category
         assert rules[category].applies_to(Decimal("1")), category
     assert not rules["new_dependency"].applies_to(None)  # the demo turns it off
-    assert rule_for(rules, "marketing") is None  # nobody declared it: agents decide alone
+    assert not rule_for(rules, "marketing").gated  # an ordinary kind of move: agents decide alone
 
 
 def test_resource_allocation_is_gated_only_above_its_amount(example_config: LumenConfig) -> None:

@@ -177,6 +177,7 @@ async def test_the_assistant_view_suggests_shows_status_titles_and_answers(stack
 
 LUMEN = shutil.which("lumen", path=str(Path(sys.executable).parent))
 COMMAND = [LUMEN] if LUMEN else [sys.executable, "-m", "lumen"]
+SOURCES = str(Path(__file__).parents[2] / "src")  # this checkout's, as in tests/test_cli.py
 
 
 async def lumen_ask(history: History, *args: str) -> tuple[int, str, str]:
@@ -187,6 +188,7 @@ async def lumen_ask(history: History, *args: str) -> tuple[int, str, str]:
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "LUMEN_DATABASE_URL": history.url,
         "LUMEN_CONFIG": str(history.config_path),
+        "PYTHONPATH": SOURCES,
     }
     proc = await asyncio.create_subprocess_exec(
         *COMMAND, "ask", *args, cwd=history.config_path.parent, env=env,

@@ -35,6 +35,7 @@ from tests.slack.support import block_texts
 README = Path(__file__).parents[2] / "README.md"
 LUMEN = shutil.which("lumen", path=str(Path(sys.executable).parent))
 COMMAND = [LUMEN] if LUMEN else [sys.executable, "-m", "lumen"]
+SOURCES = str(Path(__file__).parents[2] / "src")  # this checkout's, as in tests/test_cli.py
 
 
 def tour_suggestions() -> list[str]:
@@ -60,7 +61,11 @@ async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Demo]:
     """`lumen dev` as a newcomer starts it: the bundled ventures, the demo history, every agent woken."""
     folder = tmp_path_factory.mktemp("lumen-dev")
     (folder / DEV_DATABASE).parent.mkdir()
-    settings = Settings(LUMEN_DATABASE_URL=f"sqlite+aiosqlite:///{folder / DEV_DATABASE}", LUMEN_CONFIG=str(folder / "lumen.yml"))
+    settings = Settings(
+        LUMEN_DATABASE_URL=f"sqlite+aiosqlite:///{folder / DEV_DATABASE}",
+        LUMEN_CONFIG=str(folder / "lumen.yml"),
+        LUMEN_OFFLINE_SIMULATED_PRICES=True,  # as `lumen dev` sets it
+    )
     async with dev_stack(settings, demo_config(), demo=True) as stack:
         # Woken on start: wait until the agents' first decisions are out.
         await stack.workspace.wait_for(lambda: _approval_cards(stack.workspace), timeout=30)
@@ -107,7 +112,7 @@ async def ask(demo: Demo, suggestion: str, channel: str = "general", user: str =
 
 
 async def in_terminal(demo: Demo, suggestion: str) -> str:
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(demo.folder), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(demo.folder), "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PYTHONPATH": SOURCES}
     proc = await asyncio.create_subprocess_exec(
         *COMMAND, *suggestion.split(" ")[1:], cwd=demo.folder, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -205,6 +210,14 @@ async def budget(demo: Demo) -> None:
         assert agent in text
 
 
+async def costs(demo: Demo) -> None:
+    text = await _slash(demo, "U0DAN", "venture-acme", "costs")
+    assert "Costs · all ventures" in text and "simulated price table" in text
+    assert "$0.00 this month" not in text  # the demo's calls were priced
+    for agent in ("acme/ceo", "acme/cmo", "brightbox/ceo"):
+        assert agent in text
+
+
 async def cli_status(demo: Demo) -> None:
     out = await in_terminal(demo, "lumen status")
     assert "Acme Analytics (acme)" in out and "Brightbox Studio (brightbox)" in out
@@ -231,6 +244,7 @@ CHECKS: dict[str, Callable[[Demo], Awaitable[None]]] = {
     "/lumen ask what did acme try last quarter?": what_acme_tried_last_quarter,
     "/lumen ask what worked at brightbox?": what_worked_at_brightbox,
     "/lumen budget": budget,
+    "/lumen costs": costs,
     "lumen status": cli_status,
     "lumen runs list": cli_runs_list,
     "lumen ask what failed at acme?": cli_what_failed_at_acme,

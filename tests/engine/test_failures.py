@@ -187,8 +187,9 @@ async def test_breaker_through_slack_paused_message_in_the_channel_and_lumen_res
     stub.set_default(HALF_VALID)
     async with open_stack(model_strong=STUB_MODEL, model_fast=STUB_MODEL, model_api_base=stub.base_url) as stack:
         ws = stack.workspace
-        for _ in range(BREAKER_THRESHOLD):
+        for failed in range(1, BREAKER_THRESHOLD + 1):  # one after another: a wake asked while one waits is that one
             await ws.slash_command("U0ALICE", "venture-acme", "/lumen", "wake acme ceo")
+            await eventually(lambda n=failed: _agent_if(db, lambda a: a.consecutive_failures >= n), timeout=20)
 
         paused = await ws.wait_for(
             lambda: [m for m in ws.messages("venture-acme") if "Paused the ceo agent" in m.text], timeout=20

@@ -159,10 +159,6 @@ def test_expired_without_a_person_or_reason() -> None:
     assert blocks[-2]["text"]["text"] == "*⌛ Expired — rejected*"
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="approval_text/resolved_text put the model's title into the message `text` unescaped",
-)
 @pytest.mark.parametrize("builder", [approval_text, resolved_text])
 def test_notification_text_escapes_the_title(builder: Callable[[ApprovalCard], str]) -> None:
     """The `text` is posted with the blocks and shown in notifications: a title of `<!channel>` would

@@ -83,9 +83,6 @@ def test_an_oversized_decision_is_clipped_not_refused() -> None:
     valid_blocks(decision_blocks(card))
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="decision_text puts the model's title and category into the message `text` unescaped"
-)
 def test_decision_text_escapes_the_title() -> None:
     """The `text` goes out with the blocks and is what notifications show."""
     assert_escaped(decision_text(replace(CARD, title=HOSTILE, category=HOSTILE)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 
 from lumen.render.outcomes import OUTCOME_MODAL, outcome_modal, outcome_recorded_text
 from tests.render.support import HOSTILE, HOSTILE_ESCAPED, assert_escaped, texts, valid_view
@@ -64,9 +63,5 @@ def test_outcome_note_escapes_metric_and_note() -> None:
     assert_escaped(said)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="outcome_recorded_text posts `by` (reported_by from the HTTP API / CLI --by) unescaped when it is not a Slack user id",
-)
 def test_outcome_note_escapes_a_reporter_name() -> None:
     assert_escaped(outcome_recorded_text("success", HOSTILE, None, None, None, None))

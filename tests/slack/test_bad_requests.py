@@ -233,7 +233,7 @@ async def test_numbers_beyond_the_columns_get_an_explanation(stack: DevStack, no
     ws = stack.workspace
     for text, says in (
         ("brain acme v99999999999", "Usage: `/lumen brain <venture> [version]`"),
-        ("outcome 99999999999999999999 success", "That didn't work"),
+        ("outcome 99999999999999999999 success", "No decision #"),
     ):
         before = len(ws.ephemeral_messages("venture-acme", "U0ALICE"))
         delivery = await ws.slash_command("U0ALICE", "venture-acme", "/lumen", text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -74,6 +75,25 @@ def invalid_json_tool_call(name: str, *, model: str | None = None) -> Behaviour:
     return tool_call(name, '{"decisions": [ {"title": "unterminated', model=model)
 
 
+@dataclass(frozen=True)
+class Billing:
+    """A provider that counts and bills its own way: its tokenizer yields `chars_per_token`
+    characters a token (of the request's messages and tools, as JSON), and it bills
+    `output_over_ask` times the `max_tokens` asked for (reasoning tokens, a provider that
+    ignores the cap), whatever it writes."""
+
+    chars_per_token: float = 4.0
+    output_over_ask: float | None = None
+
+    def usage(self, body: dict[str, Any], output_chars: int) -> tuple[int, int]:
+        sent = len(json.dumps(body.get("messages", []))) + len(json.dumps(body.get("tools", [])))
+        prompt = max(1, math.ceil(sent / self.chars_per_token))
+        asked = body.get("max_tokens") or body.get("max_completion_tokens")
+        if self.output_over_ask is not None and asked:
+            return prompt, math.ceil(int(asked) * self.output_over_ask)
+        return prompt, max(1, math.ceil(output_chars / self.chars_per_token))
+
+
 @dataclass
 class ReceivedRequest:
     path: str
@@ -99,6 +119,7 @@ class OpenAIStub:
     requests: list[ReceivedRequest] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    billing: Billing | None = None  # None: about 4 characters a token, as before
     _runner: web.AppRunner | None = None
     _port: int = 0
     _ids: itertools.count = field(default_factory=itertools.count)
@@ -189,8 +210,12 @@ class OpenAIStub:
             finish = "tool_calls"
         prompt_chars = len(json.dumps(body.get("messages", [])))
         output_chars = len(behaviour.text) + len(behaviour.tool_arguments)
-        prompt_tokens = behaviour.prompt_tokens or max(1, prompt_chars // 4)
-        completion_tokens = behaviour.completion_tokens or max(1, output_chars // 4)
+        if self.billing is not None:
+            billed_prompt, billed_completion = self.billing.usage(body, output_chars)
+        else:
+            billed_prompt, billed_completion = max(1, prompt_chars // 4), max(1, output_chars // 4)
+        prompt_tokens = behaviour.prompt_tokens or billed_prompt
+        completion_tokens = behaviour.completion_tokens or billed_completion
         return {
             "id": f"chatcmpl-stub-{next(self._ids)}",
             "object": "chat.completion",

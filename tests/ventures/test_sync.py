@@ -46,3 +46,28 @@ ventures:
     async with db.transaction() as session:
         again = await sync_config(session, example_config)
     assert "updated venture brightbox" in again.lines()
+
+
+async def test_sync_writes_the_venture_and_daily_envelopes_and_clears_them(db: Database) -> None:
+    from decimal import Decimal
+
+    text = """
+gates: {approvers: [U0BOB]}
+ventures:
+  - {slug: acme, name: Acme, channel: venture-acme, budget_usd_month: 60, budget_usd_day: 5,
+     agents: [{role: ceo, schedule: "0 9 * * 1", budget_usd_month: 25, budget_usd_day: 3}]}
+"""
+    async with db.transaction() as session:
+        await sync_config(session, parse_config(text))
+    async with db.sessions() as session:
+        acme = await session.scalar(select(Venture).where(Venture.slug == "acme"))
+        ceo = await session.scalar(select(Agent).where(Agent.role == "ceo"))
+    assert (acme.budget_usd_month, acme.budget_usd_day) == (Decimal(60), Decimal(5))
+    assert (ceo.budget_usd_month, ceo.budget_usd_day) == (Decimal(25), Decimal(3))
+    async with db.transaction() as session:
+        report = await sync_config(session, parse_config(text.replace(", budget_usd_day: 5", "").replace(", budget_usd_day: 3", "")))
+    assert "updated venture acme" in report.lines() and "updated agent acme/ceo" in report.lines()
+    async with db.sessions() as session:
+        acme = await session.scalar(select(Venture).where(Venture.slug == "acme"))
+        ceo = await session.scalar(select(Agent).where(Agent.role == "ceo"))
+    assert acme.budget_usd_day is None and ceo.budget_usd_day is None

@@ -17,6 +17,7 @@ from lumen.db.models import (
     Decision,
     Outcome,
     Run,
+    RunStatus,
     RunTrigger,
     Venture,
 )
@@ -137,3 +138,13 @@ async def live_agent_refs(session: AsyncSession) -> Sequence[Any]:
             .order_by(Venture.slug, Agent.role)
         )
     ).all()
+
+
+async def queued_manual_run(session: AsyncSession, agent_id: int) -> int | None:
+    """A manual wake-up of this agent that has not started yet, if any."""
+    return await session.scalar(
+        select(Run.id)
+        .where(Run.agent_id == agent_id, Run.trigger == RunTrigger.MANUAL, Run.status == RunStatus.QUEUED)
+        .order_by(Run.id)
+        .limit(1)
+    )

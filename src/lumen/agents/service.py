@@ -17,7 +17,7 @@ from lumen.agents import repository
 from lumen.approvals import service as approvals
 from lumen.db.base import utcnow
 from lumen.db.models import Agent, AgentStatus, Decision, DecisionStatus, RunKind, RunTrigger, Venture
-from lumen.domain.gates import EffectiveRule
+from lumen.domain.gates import GateCheck
 from lumen.domain.proposals import ProposedDecision
 from lumen.engine import outbox, runs
 from lumen.engine.outbox import Sent
@@ -38,6 +38,11 @@ class Woken:
     run_id: int
     venture: str
     role: str
+    already_queued: bool = False  # coalesced into a wake-up asked for before
+
+
+class AgentPaused(LumenError):
+    """A wake-up of a paused agent, not forced."""
 
 
 def wake_key(venture_slug: str, role: str, nominal: datetime) -> str:
@@ -46,14 +51,30 @@ def wake_key(venture_slug: str, role: str, nominal: datetime) -> str:
 
 
 async def wake(
-    session: AsyncSession, venture_ref: str, role: str, *, requested_by: str, request_id: str | None = None
+    session: AsyncSession,
+    venture_ref: str,
+    role: str,
+    *,
+    requested_by: str,
+    request_id: str | None = None,
+    force: bool = False,
+    coalesce: bool = False,
 ) -> Woken:
-    """Queue a manual wake-up now. Paused agents are woken too: a human asked explicitly.
+    """Queue a manual wake-up now. A paused agent is woken only when `force`d (by someone
+    allowed to: the caller checks), and the force is recorded on the run.
 
-    `request_id` (a slash command's trigger_id) makes asking again the same request one run.
+    `request_id` (a slash command's trigger_id) makes asking again the same request one run;
+    `coalesce` makes a wake-up asked while one is already queued for the agent that one.
     """
     venture = await find_venture(session, venture_ref)
     agent = find_agent(venture, role)
+    if agent.status != AgentStatus.ACTIVE and not force:
+        raise AgentPaused(
+            f"The {agent.role} agent of {venture.name} is paused ({agent.status_reason or agent.status.value}). "
+            f"Resume it with `/lumen resume {venture.slug} {agent.role}`, or wake it once with `--force`."
+        )
+    if coalesce and (queued := await repository.queued_manual_run(session, agent.id)) is not None:
+        return Woken(run_id=queued, venture=venture.slug, role=agent.role, already_queued=True)
     key = f"manual:{venture.slug}/{agent.role}:{request_id or uuid.uuid4().hex}"[:200]
     run_id = await runs.enqueue(
         session,
@@ -62,7 +83,7 @@ async def wake(
         agent_id=agent.id,
         venture_id=venture.id,
         scheduled_for=utcnow(),
-        context={"requested_by": requested_by},
+        context={"requested_by": requested_by} | ({"forced_by": requested_by} if force and agent.status != AgentStatus.ACTIVE else {}),
     )
     if run_id is None:  # the same request, handled again
         run_id = await runs.run_id_of(session, key)
@@ -72,7 +93,7 @@ async def wake(
 async def wake_everyone(session: AsyncSession, *, requested_by: str) -> list[int]:
     """One wake-up per live agent now (`lumen dev`'s first start)."""
     return [
-        (await wake(session, slug, role, requested_by=requested_by)).run_id
+        (await wake(session, slug, role, requested_by=requested_by, force=True)).run_id
         for slug, role in await repository.live_agent_refs(session)
     ]
 
@@ -114,15 +135,16 @@ class DecisionInput:
 
 
 async def record_decision(
-    session: AsyncSession, venture: Venture, agent: Agent, item: DecisionInput, gate: EffectiveRule | None
+    session: AsyncSession, venture: Venture, agent: Agent, item: DecisionInput, check: GateCheck
 ) -> Decision:
     """Store the decision and queue what Slack should see: its post, or its approval message
-    when `gate` (the rule that sends it to a human) is set.
+    when `check` found a rule that sends it to a human.
 
     Runs inside the journal step that records it, so a replay never gets here twice;
     UNIQUE(run_id, ordinal) stands behind that.
     """
     proposed = item.proposed
+    gate = check.rule
     now = utcnow()
     decision = Decision(
         run_id=item.run_id,
@@ -145,7 +167,7 @@ async def record_decision(
     session.add(decision)
     await session.flush()
     if gate is not None:
-        await approvals.open_gate(session, decision, venture, gate, now, tz=item.timezone)
+        await approvals.open_gate(session, decision, venture, gate, now, tz=item.timezone, why=check.why)
     else:
         await _queue_post(session, venture, agent, decision, item.model, item.cost_usd)
     return decision

@@ -29,6 +29,8 @@ class DecisionStep(BaseModel):
 
     decision: ProposedDecision
     gated: bool
+    gated_as: str | None = None  # the category whose rule gated it
+    why: str = ""  # why it was gated when its label alone would not have been
     side_effects: bool = True
     decision_id: int | None = None  # set when it is stored
 

@@ -16,20 +16,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.agents import service
 from lumen.agents.context import FULL, Memory, load_context
-from lumen.agents.prompts import build_messages
+from lumen.agents.prompts import build_classify_messages, build_messages
 from lumen.agents.steps import DecisionStep, GateStep, WakeContext, WakeFinished
 from lumen.approvals import service as approvals
 from lumen.db.base import utcnow
 from lumen.db.models import Agent, ApprovalStatus, Run, RunStatus, StepKind, Venture
 from lumen.db.session import Database
 from lumen.domain.config import LumenConfig
-from lumen.domain.gates import EffectiveRule, effective_rules, gate_for
-from lumen.domain.proposals import PROPOSE_DECISIONS, ProposeDecisions
+from lumen.domain.gate_check import CLASSIFY_DECISION, ClassifyDecision, read_decision
+from lumen.domain.gates import EffectiveRule, GateCheck, check_gate, effective_rules
+from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
 from lumen.engine.handlers import Failure, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.engine.llm_step import LLMCall, call_model
 from lumen.llm import Attribution, BudgetExceeded, Gateway, LLMError
 from lumen.llm.tokens import count_tokens
+from lumen.log import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,10 @@ class WakeUpHandler:
         if run.agent_id is None or not run.side_effects:
             return
         if isinstance(failure.error, BudgetExceeded):
-            await service.pause_for_budget(session, run.agent_id, run.id, failure.reason)
+            # Its own monthly envelope pauses the agent; a daily, venture or platform one
+            # reopens by itself, and was posted once by the ledger's alerts.
+            if failure.error.pauses_agent:
+                await service.pause_for_budget(session, run.agent_id, run.id, failure.reason)
         else:
             await service.count_failure(session, run.agent_id, run.id, failure.reason)
 
@@ -74,10 +81,10 @@ class _WakeUp:
             StepKind.STATE, "context", self._context, WakeContext, run_values=_versions, deferred=True
         )
         proposal = await self._decide(context)
-        rules = self._rules()
+        rules = self._rules([p.category for p in proposal.value.decisions])
         gates: list[tuple[int, DecisionStep]] = []
         for ordinal, proposed in enumerate(proposal.value.decisions):
-            gate = gate_for(rules, proposed.category, proposed.amount_usd)
+            check = await self._check_gate(ordinal, proposed, rules)
             item = service.DecisionInput(
                 run_id=self.run.id,
                 ordinal=ordinal,
@@ -89,14 +96,20 @@ class _WakeUp:
                 timezone=self.handler.config.workspace.timezone,
             )
 
-            async def record(session: AsyncSession, output: DecisionStep, item=item, gate=gate) -> None:
+            async def record(session: AsyncSession, output: DecisionStep, item=item, check=check) -> None:
                 if self.run.side_effects:
-                    decision = await service.record_decision(session, self.venture, self.agent, item, gate)
+                    decision = await service.record_decision(session, self.venture, self.agent, item, check)
                     output.decision_id = decision.id
 
-            async def step(proposed=proposed, gate=gate) -> StepResult[DecisionStep]:
+            async def step(proposed=proposed, check=check) -> StepResult[DecisionStep]:
                 return StepResult(
-                    output=DecisionStep(decision=proposed, gated=gate is not None, side_effects=self.run.side_effects)
+                    output=DecisionStep(
+                        decision=proposed,
+                        gated=check.rule is not None,
+                        gated_as=check.gated_as,
+                        why=check.why,
+                        side_effects=self.run.side_effects,
+                    )
                 )
 
             recorded = await self.journal.step(
@@ -154,10 +167,34 @@ class _WakeUp:
         await self.journal.step(StepKind.GATE, f"gate:{ordinal}", resolution, GateStep, effect=carry_out)
         return True
 
-    def _rules(self) -> dict[str, EffectiveRule]:
+    def _rules(self, proposed: list[str]) -> dict[str, EffectiveRule]:
         config = self.handler.config
         venture = config.venture(self.venture.slug)
-        return effective_rules(config.gates, dict(venture.gates) if venture else {})
+        return effective_rules(config.gates, dict(venture.gates) if venture else {}, also=proposed)
+
+    async def _check_gate(self, ordinal: int, proposed: ProposedDecision, rules: dict[str, EffectiveRule]) -> GateCheck:
+        """The gate this decision meets: its label, and what its words say, rules first and
+        the fast model where the rules cannot tell. A check that fails gates the decision."""
+        reading = read_decision(proposed.title, proposed.expected_effect)
+        own = rules.get(proposed.category)
+        if not reading.sure and not (own is not None and own.applies_to(proposed.amount_usd)):
+            try:
+                call = await call_model(
+                    self.journal,
+                    self.handler.gateway,
+                    tool_name=CLASSIFY_DECISION,
+                    tool_model=ClassifyDecision,
+                    messages=build_classify_messages(proposed),
+                    tier="fast",
+                    attribution=Attribution(
+                        purpose="gate_check", run_id=self.run.id, agent_id=self.agent.id, venture_id=self.venture.id
+                    ),
+                    step_name=f"gate_check:{ordinal}",
+                )
+                reading = call.value.reading()
+            except LLMError as exc:  # the model down, garbage, or no budget left: a human decides
+                log.warning("lumen.gate.check_failed", run_id=self.run.id, ordinal=ordinal, error=str(exc)[:200])
+        return check_gate(rules, proposed.category, proposed.amount_usd, reading)
 
     async def _context(self) -> StepResult[WakeContext]:
         replay_of = self.run.context.get("replay_context")

@@ -146,17 +146,25 @@ async def on_post_delivered(session: AsyncSession, sent: Sent) -> None:
 
 
 async def open_gate(
-    session: AsyncSession, decision: Decision, venture: Venture, rule: EffectiveRule, now: datetime, *, tz: str = "UTC"
+    session: AsyncSession,
+    decision: Decision,
+    venture: Venture,
+    rule: EffectiveRule,
+    now: datetime,
+    *,
+    tz: str = "UTC",
+    why: str = "",
 ) -> Approval:
     """The approval for a gated decision, and its message, in the decision's transaction.
-    `tz` is the workspace's time zone, in which the approval will show its times."""
+    `tz` is the workspace's time zone, in which the approval will show its times; `why`, the
+    reason it was gated when its label alone would not have been (shown on the card)."""
     approval = Approval(
         decision_id=decision.id,
         run_id=decision.run_id,
         venture_id=venture.id,
         status=ApprovalStatus.PENDING,
         policy_version=await repository.latest_policy_version(session),
-        approvers=rule.frozen() | {"timezone": tz},
+        approvers=rule.frozen() | {"timezone": tz, "gated_as": rule.category, "why": why},
         quorum=rule.quorum,
         expires_at=now + timedelta(hours=rule.expiry_hours),
         next_reminder_at=now + timedelta(hours=rule.reminder_hours),

@@ -27,13 +27,14 @@ from lumen.db.base import utcnow
 from lumen.db.models import Venture
 from lumen.db.session import SessionFactory
 from lumen.domain.ask_query import OUTCOME_WORDS, STATUS_WORDS, AskQuery, Period
-from lumen.domain.directory import Directory, channel_approvers
+from lumen.domain.directory import Directory
 from lumen.llm import Attribution, Gateway
 from lumen.llm.context_block import ContextBlock, render_context_block
 from lumen.llm.models import is_offline
 from lumen.log import get_logger
 from lumen.render.answers import Source, answer_blocks, linkify, rest_messages, source_line
 from lumen.render.common import escape
+from lumen.ventures import service as venture_service
 
 log = get_logger(__name__)
 
@@ -76,20 +77,8 @@ class ShowAll(BaseModel):
 
 
 async def _audience_sees(directory: Directory, venture: Venture, user_id: str | None, channel_id: str | None) -> bool:
-    """May everyone who reads this answer see the venture?"""
-    if not venture.private:
-        return True
-    if channel_id and channel_id == venture.channel_id:
-        return True
-    if not venture.channel_id or not user_id:
-        return False
-    owners = await directory.members(channel_approvers(venture.channel_id))
-    if user_id not in owners:
-        return False
-    if channel_id is None or channel_id.startswith("D"):  # a DM (or the CLI): the asker alone reads it
-        return True
-    readers = await directory.members(channel_approvers(channel_id))
-    return bool(readers) and readers <= owners
+    """May everyone who reads this answer see the venture? (The one rule, `ventures.access`.)"""
+    return await venture_service.may_see(directory, venture, venture_service.Reader(user_id, channel_id))
 
 
 def _known(venture: Venture, visible: bool) -> KnownVenture:

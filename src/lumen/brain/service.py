@@ -60,8 +60,10 @@ def sections_of(brain: BrainVersion | None) -> dict[str, list[dict[str, Any]]]:
     return {name: list(getattr(brain, name) or []) for name in SECTIONS}
 
 
-async def brain_view(session: AsyncSession, venture_ref: str, version: int | None = None, *, tz: str = "UTC") -> BrainView:
-    venture = await find_venture(session, venture_ref)
+async def brain_view(
+    session: AsyncSession, venture_ref: str, version: int | None = None, *, tz: str = "UTC", hidden: frozenset[str] = frozenset()
+) -> BrainView:
+    venture = await find_venture(session, venture_ref, hidden)
     latest = await repository.latest_brain_version(session, venture.id)
     if latest is None:
         raise NotFound(

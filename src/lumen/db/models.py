@@ -68,6 +68,9 @@ class Venture(IdMixin, TimestampMixin, Base):
     goals: Mapped[list[Any]] = mapped_column(default=list)
     playbook: Mapped[list[Any]] = mapped_column(default=list)
     gate_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The venture's own envelopes, on top of its agents' (None: none declared).
+    budget_usd_month: Mapped[Decimal | None] = mapped_column(Money)
+    budget_usd_day: Mapped[Decimal | None] = mapped_column(Money)
     # Ventures removed from lumen.yml are archived, never deleted: their history stays.
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -91,6 +94,7 @@ class Agent(IdMixin, TimestampMixin, Base):
     schedule: Mapped[str] = mapped_column(String(120))
     model_tier: Mapped[str] = mapped_column(String(16), default="strong")
     budget_usd_month: Mapped[Decimal] = mapped_column(Money)
+    budget_usd_day: Mapped[Decimal | None] = mapped_column(Money)
     status: Mapped[AgentStatus] = mapped_column(_enum(AgentStatus), default=AgentStatus.ACTIVE)
     status_reason: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -291,6 +295,8 @@ class Spend(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_spend_venture_created", "venture_id", "created_at"),
         Index("ix_spend_agent_created", "agent_id", "created_at"),
+        Index("ix_spend_created", "created_at"),
+        Index("ix_spend_model_created", "model", "created_at"),
     )
 
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
@@ -304,6 +310,8 @@ class Spend(IdMixin, TimestampMixin, Base):
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     # Reserved before the call, settled after: budgets hold even under concurrency.
     settled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What the reservation estimated, before calibration: billed / estimated calibrates the model.
+    estimate_usd: Mapped[Decimal | None] = mapped_column(Money)
 
 
 class OutboxMessage(IdMixin, TimestampMixin, Base):
@@ -375,3 +383,13 @@ __all__ = [
     "Venture",
     "Verdict",
 ]
+
+
+class RateLimitWindow(Base):
+    """How many requests one person made of one kind in one minute, shared by the replicas."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # kind:user:minute
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    window_start: Mapped[datetime] = mapped_column(index=True)

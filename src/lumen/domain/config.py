@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from lumen.domain.cron import validate_cron
+from lumen.domain.permissions import PermissionRules
 
 SLUG = r"^[a-z][a-z0-9-]{1,38}$"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -48,6 +49,8 @@ class AgentConfig(_Strict):
     schedule: str = Field(description="Five-field cron, in the venture's time zone.")
     model_tier: Literal["fast", "strong"] = "strong"
     budget_usd_month: Decimal = Field(default=Decimal("20"), ge=0)
+    # Optional: a daily envelope too, so one bad day cannot spend the month.
+    budget_usd_day: Decimal | None = Field(default=None, ge=0)
 
     @field_validator("schedule")
     @classmethod
@@ -145,6 +148,11 @@ class VentureConfig(_Strict):
     playbook: tuple[PlaybookAction, ...] = ()
     agents: tuple[AgentConfig, ...] = ()
     gates: dict[str, GateRule] = Field(default_factory=dict)
+    permissions: PermissionRules | None = None
+    # Envelopes for the whole venture (every agent, its synthesis and questions), on top of
+    # each agent's own; unset means only the agents' envelopes apply.
+    budget_usd_month: Decimal | None = Field(default=None, ge=0)
+    budget_usd_day: Decimal | None = Field(default=None, ge=0)
     # The weekly brain synthesis, in the venture's time zone (default: Monday 06:00).
     synthesis_schedule: str = "0 6 * * 1"
 
@@ -192,6 +200,9 @@ class WorkspaceConfig(_Strict):
     platform_channel: str = "lumen-platform"
     # The cross-venture synthesis, in the workspace's time zone (default: Monday 07:00).
     platform_synthesis_schedule: str = "0 7 * * 1"
+    # Envelopes for every model call Lumen makes, whoever it is for.
+    budget_usd_month: Decimal | None = Field(default=None, ge=0)
+    budget_usd_day: Decimal | None = Field(default=None, ge=0)
 
     _tz = field_validator("timezone")(lambda cls, v: VentureConfig._known_zone(v))
     _cron = field_validator("platform_synthesis_schedule")(lambda cls, v: validate_cron(v) or v)
@@ -201,6 +212,7 @@ class LumenConfig(_Strict):
     version: Literal[1] = 1
     workspace: WorkspaceConfig = Field(default_factory=WorkspaceConfig)
     gates: GatePolicyConfig = Field(default_factory=GatePolicyConfig)
+    permissions: PermissionRules = Field(default_factory=PermissionRules)
     ventures: tuple[VentureConfig, ...] = ()
 
     @model_validator(mode="before")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
+
+from lumen.domain.gate_check import MONEY_CATEGORIES, Reading
 
 if TYPE_CHECKING:
     from lumen.domain.config import Approvers, GatePolicyConfig, GateRule
@@ -18,6 +21,27 @@ STANDARD_CATEGORIES = (
     "resource_allocation",
     "new_dependency",
     "security",
+)
+# Everyday kinds of move that need no human unless lumen.yml says so. A category that is in
+# neither list is one nobody has judged: it is gated, so a made-up label cannot dodge a gate.
+ORDINARY_CATEGORIES = (
+    "marketing",
+    "content",
+    "research",
+    "product",
+    "engineering",
+    "design",
+    "operations",
+    "ops",
+    "sales",
+    "support",
+    "customer_success",
+    "community",
+    "analytics",
+    "growth",
+    "partnership",
+    "partnerships",
+    "experiment",
 )
 
 
@@ -58,13 +82,16 @@ class EffectiveRule:
 
 
 def effective_rules(
-    policy: GatePolicyConfig, overrides: dict[str, GateRule] | None = None
+    policy: GatePolicyConfig, overrides: dict[str, GateRule] | None = None, also: Iterable[str] = ()
 ) -> dict[str, EffectiveRule]:
-    """Merge workspace defaults, category rules and a venture's overrides, field by field."""
+    """Merge workspace defaults, category rules and a venture's overrides, field by field.
+    `also`: categories to have a rule for (the ones proposed): an ordinary one is not gated,
+    any other nobody declared is."""
     overrides = overrides or {}
-    categories = list(STANDARD_CATEGORIES)
+    categories = list(STANDARD_CATEGORIES) + list(ORDINARY_CATEGORIES)
     categories += [c for c in policy.categories if c not in categories]
     categories += [c for c in overrides if c not in categories]
+    categories += [c for c in also if c not in categories]
     rules: dict[str, EffectiveRule] = {}
     for category in categories:
         layers = [r for r in (policy.categories.get(category), overrides.get(category)) if r]
@@ -81,7 +108,7 @@ def effective_rules(
         )
         rules[category] = EffectiveRule(
             category=category,
-            gated=pick("gated", True),
+            gated=pick("gated", category not in ORDINARY_CATEGORIES),
             above_usd=pick("above_usd", default_threshold),
             approvers=pick("approvers", policy.approvers),
             quorum=pick("quorum", policy.quorum),
@@ -96,7 +123,7 @@ def effective_rules(
 def rule_for(
     rules: dict[str, EffectiveRule], category: str
 ) -> EffectiveRule | None:
-    """The rule for a category; categories nobody declared are not gated."""
+    """The rule for a category, gated or not; None for one nobody has a rule for."""
     return rules.get(category)
 
 
@@ -104,3 +131,41 @@ def gate_for(rules: dict[str, EffectiveRule], category: str, amount_usd: Decimal
     """The rule that sends this decision to a human, or None when it goes ahead: the gate rule."""
     rule = rules.get(category)
     return rule if rule is not None and rule.applies_to(amount_usd) else None
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """The gate a decision meets, judged from both its label and its own words."""
+
+    rule: EffectiveRule | None  # None: it goes ahead
+    gated_as: str | None = None  # the category whose rule gates it
+    why: str = ""  # set when the label alone would not have gated it
+
+
+def check_gate(
+    rules: dict[str, EffectiveRule], category: str, amount_usd: Decimal | None, reading: Reading
+) -> GateCheck:
+    """The stricter of the proposer's label and an independent reading of the decision wins.
+
+    A money category with no amount is gated (nobody can say it is small), and the amount
+    weighed is the larger of the one proposed and the largest the text names."""
+    named = [a for a in (amount_usd, reading.amount_usd) if a is not None]
+    amount = max(named) if named else None
+    more = f", and {reading.why}" if reading.why else ""
+    own = rules.get(category)
+    if own is not None and own.applies_to(amount):
+        why = "" if own.applies_to(amount_usd) else f"its text names ${amount:,.0f}, more than it proposed"
+        return GateCheck(own, category, why)
+    if own is not None and own.gated and category in MONEY_CATEGORIES and amount is None:
+        return GateCheck(own, category, "it spends money without saying how much")
+    for read in reading.categories:
+        rule = rules.get(read)
+        if read == category or rule is None or not rule.gated:
+            continue
+        if rule.applies_to(amount) or (read in MONEY_CATEGORIES and amount is None):
+            return GateCheck(rule, read, f"labelled {category}, but read by {reading.by} as {read}{more}")
+    if not reading.sure:  # neither rules nor the fast model could say: a human does
+        rule = rules.get(category) or next(iter(rules.values()))
+        fallback = replace(rule, category=category, gated=True, above_usd=None)
+        return GateCheck(fallback, category, "its kind could not be checked")
+    return GateCheck(None)

@@ -74,8 +74,10 @@ async def call_model(
     tier: Tier,
     attribution: Attribution,
     model_override: str | None = None,
+    step_name: str | None = None,
 ) -> LLMCall[M]:
-    """Call `tool_name` once per run, ever, and journal it; its cost is added to the run's."""
+    """Call `tool_name` once per run (or per `step_name`), ever, and journal it; its cost is
+    added to the run's."""
     output_type = LLMCall[tool_model]  # type: ignore[valid-type]
 
     async def action() -> StepResult[LLMCall[M]]:
@@ -90,5 +92,5 @@ async def call_model(
         return StepResult(output=output_type.of(result), cost_usd=result.cost_usd, input={"messages": result.messages})
 
     return await journal.step(
-        StepKind.LLM_CALL, tool_name, action, output_type, run_values=lambda out: add_cost(out.cost_usd)
+        StepKind.LLM_CALL, step_name or tool_name, action, output_type, run_values=lambda out: add_cost(out.cost_usd)
     )

@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from lumen.llm.models import is_offline
+from lumen.llm.offline_prices import simulated_cost
 
 # A rough, dependency-free token estimate; tokenizers would cost an import and may download.
 CHARS_PER_TOKEN = 4
@@ -41,11 +42,12 @@ def to_money(value: float | Decimal | None) -> Decimal:
 
 
 def estimate_cost(
-    lm: ModuleType, model: str, prompt_tokens: int, completion_tokens: int
+    lm: ModuleType, model: str, prompt_tokens: int, completion_tokens: int, *, simulated: bool = False
 ) -> Decimal:
-    """The most this call should cost, from litellm's price table; 0 for an unpriced model."""
+    """The most this call should cost, from litellm's price table; 0 for an unpriced model.
+    The offline model is free, or priced at its simulated table when `simulated`."""
     if is_offline(model):
-        return Decimal(0)
+        return to_money(simulated_cost(prompt_tokens, completion_tokens)) if simulated else Decimal(0)
     try:
         prompt_cost, completion_cost = lm.cost_per_token(
             model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
@@ -56,10 +58,11 @@ def estimate_cost(
     return to_money(prompt_cost + completion_cost)
 
 
-def response_cost(lm: ModuleType, model: str, response: Any) -> Decimal:
-    """What the call cost: litellm's `response_cost`, else its price table, else 0."""
+def response_cost(lm: ModuleType, model: str, response: Any, *, simulated: bool = False) -> Decimal:
+    """What the call cost: litellm's `response_cost`, else its price table, else 0 (the
+    offline model: 0, or its simulated price when `simulated`)."""
     if is_offline(model):
-        return Decimal(0)
+        return to_money(simulated_cost(*usage_tokens(response))) if simulated else Decimal(0)
     hidden = getattr(response, "_hidden_params", None) or {}
     cost = hidden.get("response_cost")
     if cost is None:

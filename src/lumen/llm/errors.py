@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from lumen.errors import LumenError
 
 if TYPE_CHECKING:
+    from lumen.domain.budgets import Envelope
     from lumen.llm.result import Attempt
 
 
@@ -64,26 +65,41 @@ class InvalidModelOutput(LLMError):
 
 
 class BudgetExceeded(LLMError):
-    """The agent's monthly envelope would be exceeded; the model was not called."""
+    """An envelope (the agent's, its venture's or the platform's) would be exceeded; the
+    model was not called."""
 
     def __init__(
         self,
-        agent_id: int,
-        budget_usd: Decimal,
+        envelope: Envelope,
         spent_usd: Decimal,
         estimate_usd: Decimal,
         model: str,
         *,
         attempts: tuple[Attempt, ...] = (),
     ) -> None:
-        self.agent_id = agent_id
-        self.budget_usd = budget_usd
+        self.envelope = envelope
+        self.agent_id = envelope.subject_id if envelope.scope == "agent" else None
+        self.budget_usd = envelope.limit_usd
         self.spent_usd = spent_usd
         self.estimate_usd = estimate_usd
+        self.model = model
+        who = {"agent": "Agent", "venture": "Venture"}.get(envelope.scope)
+        subject = f"{who} {envelope.subject_id}" if who else "The platform"
+        field = {
+            "agent": "the agent's budget_usd_",
+            "venture": "the venture's budget_usd_",
+            "platform": "workspace.budget_usd_",
+        }[envelope.scope] + envelope.period
         super().__init__(
-            f"Agent {agent_id} would exceed its monthly budget: ${spent_usd:.4f} spent or "
-            f"reserved this month (UTC) + ${estimate_usd:.4f} estimated for {model} > "
-            f"${budget_usd:.2f}. The model was not called. Raise budget_usd_month in "
-            "lumen.yml, or wait for next month.",
+            f"{subject} would exceed its {'monthly' if envelope.period == 'month' else 'daily'} budget: ${spent_usd:.4f} spent or "
+            f"reserved this {envelope.period} (UTC) + ${estimate_usd:.4f} estimated for {model} > "
+            f"${envelope.limit_usd:.2f}. The model was not called. Raise {field} in "
+            f"lumen.yml, or wait for next {envelope.period}.",
             attempts=attempts,
         )
+
+    @property
+    def pauses_agent(self) -> bool:
+        """Only the agent's own monthly envelope pauses it; the rest reopen by themselves
+        (a new day) or are not the agent's to answer for (its venture's, the platform's)."""
+        return self.envelope.scope == "agent" and self.envelope.period == "month"

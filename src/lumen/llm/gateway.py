@@ -20,14 +20,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from lumen.db.session import Database
+from lumen.domain.budgets import Limits
 from lumen.llm import costs
 from lumen.llm._litellm import litellm
 from lumen.llm.errors import BudgetExceeded, InvalidModelOutput, LLMUnavailable
-from lumen.llm.ledger import Attribution, SpendLedger
+from lumen.llm.labels import SpendMetrics
+from lumen.llm.ledger import Attribution, BudgetAlerts, Calibrating, SpendLedger
 from lumen.llm.models import ModelTiers, Tier, is_offline
 from lumen.llm.options import GatewayOptions
 from lumen.llm.result import Attempt, CallResult, ToolResult
 from lumen.llm.retry import Failure, backoff_delay, classify
+from lumen.llm.tokens import prompt_tokens_for_budget
 from lumen.llm.tools import parse_tool_arguments, tool_spec
 from lumen.log import get_logger
 
@@ -41,6 +44,8 @@ log = get_logger("lumen.llm")
 
 # litellm raises its own timeout a moment before ours; ours catches a provider that hangs anyway.
 _TIMEOUT_GRACE_S = 0.5
+# How often a call waiting for a new model's first bill looks again.
+_CALIBRATION_POLL_S = 0.05
 
 
 @dataclass
@@ -61,20 +66,43 @@ class Gateway:
         *,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        platform_budget: Limits | None = None,
+        alerts: BudgetAlerts | None = None,
     ) -> None:
         self.tiers = tiers or ModelTiers()
         self.options = options or GatewayOptions()
-        self.ledger = SpendLedger(db)
+        self.ledger = SpendLedger(db, platform_budget, alerts)
+        self.metrics = SpendMetrics(db)
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._slots: dict[str, asyncio.Semaphore] = {}
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, db: Database, options: GatewayOptions | None = None
+        cls,
+        settings: Settings,
+        db: Database,
+        options: GatewayOptions | None = None,
+        *,
+        platform_budget: Limits | None = None,
+        alerts: BudgetAlerts | None = None,
     ) -> Gateway:
         """Tiers from LUMEN_MODEL_FAST/STRONG; options from the LUMEN_LLM_* variables."""
-        return cls(db, ModelTiers.from_settings(settings), options or GatewayOptions.from_settings(settings))
+        return cls(
+            db,
+            ModelTiers.from_settings(settings),
+            options or GatewayOptions.from_settings(settings),
+            platform_budget=platform_budget,
+            alerts=alerts,
+        )
+
+    def price(self, model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
+        """What a call of this size would cost on `model` today (the offline model: 0, or its
+        simulated price in lumen dev)."""
+        simulated = self.options.simulated_offline_prices
+        if is_offline(model):  # priced here: no need to import litellm (seconds) for it
+            return costs.estimate_cost(None, model, prompt_tokens, completion_tokens, simulated=simulated)  # type: ignore[arg-type]
+        return costs.estimate_cost(litellm(), model, prompt_tokens, completion_tokens, simulated=simulated)
 
     # --- the two kinds of call -------------------------------------------------------
 
@@ -181,6 +209,7 @@ class Gateway:
                     )
                 except BudgetExceeded as exc:
                     exc.attempts = tuple(attempts)
+                    await self.metrics.call(attribution, model, "stopped")
                     raise
                 attempts.append(sent.attempt)
                 if sent.failure is None:
@@ -227,17 +256,17 @@ class Gateway:
         """One request: reserve, call under the model's slot limit, settle."""
         lm = litellm()
         max_tokens = max_tokens or self.options.max_output_tokens
-        prompt_estimate = costs.estimate_tokens(messages) + costs.estimate_tokens(
-            params.get("tools")
-        )
-        estimate = costs.estimate_cost(lm, model, prompt_estimate, max_tokens)
+        # The prompt in the model's own tokens, and the whole output cap: the most it may bill.
+        prompt_estimate = prompt_tokens_for_budget(model, messages, params.get("tools"))
+        simulated = self.options.simulated_offline_prices
+        estimate = costs.estimate_cost(lm, model, prompt_estimate, max_tokens, simulated=simulated)
         # A free model has nothing to reserve: check the budget, and write one settled row after.
         free = is_offline(model) and estimate == 0
         if free:
             await self.ledger.check(attribution, model, estimate)
-            spend_id = None
+            spend_id, reserved = None, Decimal(0)
         else:
-            spend_id = await self.ledger.reserve(attribution, model, estimate)
+            spend_id, reserved = await self._reserve(attribution, model, estimate, timeout)
 
         kwargs: dict[str, Any] = {
             "model": model,
@@ -263,8 +292,9 @@ class Gateway:
         except asyncio.CancelledError:
             # Cut off (a stop): the provider bills what it received, by an amount we will never
             # see, so a sent request is booked at its reservation, the most it could cost.
-            booked = estimate if sent and spend_id is not None else Decimal(0)
+            booked = reserved if sent and spend_id is not None else Decimal(0)
             await asyncio.shield(self._settle(spend_id, attribution, model, 0, 0, booked, _since(started)))
+            await asyncio.shield(self.metrics.call(attribution, model, "cut_off", cost_usd=booked))
             log.warning("lumen.llm.call_cut_off", model=model, booked_usd=str(booked), **_ids(attribution))
             raise
         except Exception as exc:
@@ -273,6 +303,7 @@ class Gateway:
 
         if failure is not None:
             spend_id = await self._settle(spend_id, attribution, model, 0, 0, Decimal(0), latency_ms)
+            await self.metrics.call(attribution, model, "failed")
             log.info(
                 "lumen.llm.call_failed",
                 model=model,
@@ -286,8 +317,17 @@ class Gateway:
             )
 
         prompt_tokens, completion_tokens = costs.usage_tokens(response)
-        cost = costs.response_cost(lm, model, response)
+        cost = costs.response_cost(lm, model, response, simulated=simulated)
+        if spend_id is not None and cost > reserved:
+            # Settled at what was billed: the next reservation pays for the difference first,
+            # and the model's calibration now covers it.
+            log.warning(
+                "lumen.llm.overage", model=model, reserved_usd=str(reserved), billed_usd=str(cost), **_ids(attribution)
+            )
         spend_id = await self._settle(spend_id, attribution, model, prompt_tokens, completion_tokens, cost, latency_ms)
+        await self.metrics.call(
+            attribution, model, "answered", cost_usd=cost, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
         log.info(
             "lumen.llm.call",
             model=model,
@@ -301,6 +341,21 @@ class Gateway:
             model, True, None, latency_ms, prompt_tokens, completion_tokens, cost, spend_id
         )
         return _Sent(attempt, response=response)
+
+    async def _reserve(
+        self, attribution: Attribution, model: str, estimate: Decimal, timeout: float
+    ) -> tuple[int, Decimal]:
+        """Reserve against every envelope; a model that has never billed waits for its first bill
+        (at most a call's timeout: then it reserves uncalibrated)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reservation = await self.ledger.reserve_call(
+                    attribution, model, estimate, probe=time.monotonic() < deadline
+                )
+                return reservation.spend_id, reservation.reserved_usd
+            except Calibrating:
+                await asyncio.sleep(_CALIBRATION_POLL_S)
 
     async def _settle(
         self,

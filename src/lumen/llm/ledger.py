@@ -1,11 +1,18 @@
 """The spend ledger: one `Spend` row per model call, reserved before and settled after.
 
 Budgets are enforced here, not by litellm (whose `max_budget` does not stop calls): a call
-first reserves its estimated cost, and only if the agent's month-to-date spend (settled and
-reserved) plus the estimate stays within its envelope. Concurrent reservations serialize on
-the agent row (`SELECT … FOR UPDATE` on Postgres) or on the database write lock (SQLite's
-`BEGIN IMMEDIATE`), so two calls cannot both take the last dollar. A reservation whose caller
-died is settled by `settle_abandoned`, which each replica runs as a sweep.
+first reserves its estimated cost, and only if every envelope covering it (its agent's, its
+venture's, the platform's; monthly, and daily where declared) still holds the spend so far
+(settled and reserved) plus the estimate. A provider that billed more than was reserved is
+settled at what it billed, so the next reservation pays for the overage first; and the worst
+billed/estimated ratio seen on a model scales its later estimates (domain.budgets.calibration),
+so the same overage is reserved for next time. Until a model has billed once, it has one call in
+flight at a time: its first bill calibrates the rest.
+
+Concurrent reservations serialize on the rows they count (`SELECT … FOR UPDATE` on the agent and
+the venture, an advisory lock for the platform, on Postgres) or on the database write lock
+(SQLite's `BEGIN IMMEDIATE`), so two calls cannot both take the last dollar. A reservation whose
+caller died is settled by `settle_abandoned`, which each replica runs as a sweep.
 """
 
 from __future__ import annotations
@@ -13,14 +20,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.base import utcnow
-from lumen.db.models import Agent, Run, RunStatus, Spend
+from lumen.db.models import Agent, Run, RunStatus, Spend, Venture
 from lumen.db.session import Database
+from lumen.domain.budgets import (
+    Envelope,
+    Limits,
+    Refusal,
+    calibration,
+    first_refusal,
+    period_start,
+    warnings_crossed,
+)
 from lumen.domain.timeranges import month_start
 from lumen.llm.costs import to_money
 from lumen.llm.errors import BudgetExceeded
@@ -28,14 +44,22 @@ from lumen.log import get_logger
 
 log = get_logger(__name__)
 
+_PLATFORM_LOCK = 7413022  # pg_advisory_xact_lock key: the platform envelope's "row"
+_MODEL_LOCK = 7413023  # with hashtext(model): one uncalibrated call of a model at a time
+# How far back a model's bills calibrate it, and how many of them.
+_CALIBRATION_WINDOW = timedelta(days=30)
+_CALIBRATION_CALLS = 50
+# An unsettled first call older than this no longer holds its model's other calls back.
+_PROBE_PATIENCE = timedelta(minutes=5)
+
 
 @dataclass(frozen=True)
 class Attribution:
-    """Who a call is for. With an agent_id, the agent's monthly budget applies.
+    """Who a call is for. With an agent_id, the agent's envelopes apply; with a venture_id,
+    the venture's; the platform's apply to every call.
 
     `budget_usd_month` overrides the agent row's `budget_usd_month`; leave it None to use the
-    row (the value synced from lumen.yml). Calls without an agent (platform synthesis, ask)
-    are recorded but not budgeted.
+    row (the value synced from lumen.yml).
     """
 
     purpose: str = "decide"
@@ -43,6 +67,24 @@ class Attribution:
     agent_id: int | None = None
     venture_id: int | None = None
     budget_usd_month: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    spend_id: int
+    reserved_usd: Decimal  # the estimate, calibrated: what a cut-off call is booked at
+
+
+class Calibrating(Exception):
+    """The model has never billed and its first call is in flight: wait for its bill."""
+
+
+class BudgetAlerts(Protocol):
+    """Told of a warning (in the reserving transaction) and of a stop (in its own)."""
+
+    async def warning(self, session: AsyncSession, envelope: Envelope, spent_usd: Decimal, attribution: Attribution, now: datetime) -> None: ...
+
+    async def stop(self, session: AsyncSession, refusal: Refusal, attribution: Attribution, model: str, now: datetime) -> None: ...
 
 
 def _spend_row(attribution: Attribution, model: str, **figures: Any) -> Spend:
@@ -57,8 +99,11 @@ def _spend_row(attribution: Attribution, model: str, **figures: Any) -> Spend:
 
 
 class SpendLedger:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, platform: Limits | None = None, alerts: BudgetAlerts | None = None) -> None:
         self.db = db
+        # The platform's envelopes come from lumen.yml (workspace.budget_usd_*), not a row.
+        self.platform = platform or Limits()
+        self.alerts = alerts
 
     async def reserve(
         self,
@@ -69,21 +114,74 @@ class SpendLedger:
         now: datetime | None = None,
     ) -> int:
         """Insert an unsettled row holding the estimate; raise BudgetExceeded instead if over."""
+        return (await self.reserve_call(attribution, model, estimate_usd, now=now, calibrate=False)).spend_id
+
+    async def reserve_call(
+        self,
+        attribution: Attribution,
+        model: str,
+        estimate_usd: Decimal,
+        *,
+        now: datetime | None = None,
+        calibrate: bool = True,
+        probe: bool = True,
+    ) -> Reservation:
+        """Reserve the estimate, scaled by the model's calibration, against every envelope.
+
+        Raises BudgetExceeded (and tells the alerts, once per period) if an envelope would
+        overflow, or Calibrating while the model's first call is still in flight."""
         now = now or utcnow()
+        refusal: Refusal | None = None
         async with self.db.transaction() as session:
-            if attribution.agent_id is not None:
-                await self._check_budget(session, attribution, model, estimate_usd, now)
-            row = _spend_row(attribution, model, cost_usd=estimate_usd, settled=False, created_at=now)
-            session.add(row)
-            await session.flush()
-            return row.id
+            reserved = estimate_usd
+            if calibrate and estimate_usd > 0:
+                reserved = to_money(estimate_usd * await self._calibration(session, model, now, probe=probe))
+            envelopes = await self._envelopes(session, attribution, lock=True)
+            spent = await self._spent(session, attribution, envelopes, now) if envelopes else {}
+            refusal = first_refusal(envelopes, spent, reserved)
+            if refusal is None:
+                row = _spend_row(
+                    attribution, model, cost_usd=reserved, estimate_usd=estimate_usd, settled=False, created_at=now
+                )
+                session.add(row)
+                await session.flush()
+                if self.alerts is not None:
+                    for envelope in warnings_crossed(envelopes, spent, reserved):
+                        await self.alerts.warning(session, envelope, spent.get(envelope.key, Decimal(0)) + reserved, attribution, now)
+                return Reservation(row.id, reserved)
+        await self._stopped(refusal, attribution, model, now)
+        raise BudgetExceeded(refusal.envelope, refusal.spent_usd, refusal.estimate_usd, model)
 
     async def check(self, attribution: Attribution, model: str, estimate_usd: Decimal) -> None:
         """The budget check alone, for a free call: nothing to reserve, but a spent envelope still stops it."""
-        if attribution.agent_id is None:
-            return
+        now = utcnow()
         async with self.db.sessions() as session:
-            await self._check_budget(session, attribution, model, estimate_usd, utcnow(), lock=False)
+            envelopes = await self._envelopes(session, attribution, lock=False)
+            if not envelopes:
+                return
+            refusal = first_refusal(envelopes, await self._spent(session, attribution, envelopes, now), estimate_usd)
+        if refusal is not None:
+            await self._stopped(refusal, attribution, model, now)
+            raise BudgetExceeded(refusal.envelope, refusal.spent_usd, refusal.estimate_usd, model)
+
+    async def _stopped(self, refusal: Refusal, attribution: Attribution, model: str, now: datetime) -> None:
+        log.warning(
+            "lumen.llm.budget_stop",
+            envelope=refusal.envelope.key,
+            limit_usd=str(refusal.envelope.limit_usd),
+            spent_usd=str(refusal.spent_usd),
+            model=model,
+            run_id=attribution.run_id,
+            agent_id=attribution.agent_id,
+            venture_id=attribution.venture_id,
+        )
+        if self.alerts is None:
+            return
+        try:
+            async with self.db.transaction() as session:
+                await self.alerts.stop(session, refusal, attribution, model, now)
+        except Exception as exc:  # the stop itself holds; only its announcement failed
+            log.error("lumen.llm.budget_stop_unposted", envelope=refusal.envelope.key, error=str(exc))
 
     async def record(
         self,
@@ -111,37 +209,98 @@ class SpendLedger:
             await session.flush()
             return row.id
 
-    async def _check_budget(
-        self,
-        session: AsyncSession,
-        attribution: Attribution,
-        model: str,
-        estimate_usd: Decimal,
-        now: datetime,
-        *,
-        lock: bool = True,
-    ) -> None:
-        agent_id = attribution.agent_id
-        if agent_id is None:  # not an agent's call: no envelope applies
-            return
-        if lock:
-            # The lock on the agent row is what serializes reservations on Postgres;
-            # SQLAlchemy leaves FOR UPDATE out on SQLite, where BEGIN IMMEDIATE already did it.
-            query = select(Agent.budget_usd_month).where(Agent.id == agent_id).with_for_update()
-            row_budget = (await session.execute(query)).scalar_one_or_none()
-            spent = await month_to_date(session, agent_id, now)
-        else:
-            # Nothing to serialize: the budget and the month's spend in one round trip.
-            query = select(Agent.budget_usd_month, _month_to_date_query(agent_id, now).scalar_subquery())
-            row = (await session.execute(query.where(Agent.id == agent_id))).first()
-            row_budget, spent = (row[0], to_money(row[1])) if row is not None else (None, Decimal(0))
-        budget = (
-            attribution.budget_usd_month if attribution.budget_usd_month is not None else row_budget
+    # --- the envelopes, the spend in them, and calibration ---------------------------------
+
+    async def _envelopes(self, session: AsyncSession, attribution: Attribution, *, lock: bool) -> list[Envelope]:
+        """Every envelope covering the call: the agent's, the venture's, the platform's.
+
+        With `lock`, takes the locks that serialize reservations on Postgres, always in the
+        same order (platform, venture, agent); SQLAlchemy leaves FOR UPDATE out on SQLite,
+        where BEGIN IMMEDIATE already serialized the transaction."""
+        envelopes: list[Envelope] = []
+        postgres = session.bind.dialect.name == "postgresql"
+        platform = self.platform.envelopes("platform", None)
+        if lock and postgres and platform:
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PLATFORM_LOCK})
+        if attribution.venture_id is not None:
+            query = select(Venture.budget_usd_month, Venture.budget_usd_day).where(Venture.id == attribution.venture_id)
+            row = (await session.execute(query.with_for_update() if lock else query)).first()
+            if row is not None:
+                envelopes += Limits(row[0], row[1]).envelopes("venture", attribution.venture_id)
+        if attribution.agent_id is not None:
+            query = select(Agent.budget_usd_month, Agent.budget_usd_day).where(Agent.id == attribution.agent_id)
+            row = (await session.execute(query.with_for_update() if lock else query)).first()
+            if row is not None:
+                month = attribution.budget_usd_month if attribution.budget_usd_month is not None else row[0]
+                # The agent's first: its envelope is the one a person reads about first.
+                envelopes = Limits(month, row[1]).envelopes("agent", attribution.agent_id) + envelopes
+        return envelopes + platform
+
+    async def _spent(
+        self, session: AsyncSession, attribution: Attribution, envelopes: list[Envelope], now: datetime
+    ) -> dict[str, Decimal]:
+        """Settled and reserved spend in each envelope's current period, in one query."""
+        month, day = period_start(now, "month"), period_start(now, "day")
+        columns = []
+        for envelope in envelopes:
+            subject = {"agent": Spend.agent_id, "venture": Spend.venture_id}.get(envelope.scope)
+            condition = [Spend.created_at >= (month if envelope.period == "month" else day)]
+            if subject is not None:
+                condition.append(subject == envelope.subject_id)
+            columns.append(func.coalesce(func.sum(case((and_(*condition), Spend.cost_usd))), 0))
+        query = select(*columns).where(Spend.created_at >= month)
+        if not any(e.scope == "platform" for e in envelopes):
+            # Only this agent's and venture's rows count: let the indexes find them.
+            wanted = []
+            if attribution.agent_id is not None:
+                wanted.append(Spend.agent_id == attribution.agent_id)
+            if attribution.venture_id is not None:
+                wanted.append(Spend.venture_id == attribution.venture_id)
+            query = query.where(or_(*wanted))
+        row = (await session.execute(query)).one()
+        return {envelope.key: to_money(value) for envelope, value in zip(envelopes, row)}
+
+    async def _calibration(self, session: AsyncSession, model: str, now: datetime, *, probe: bool) -> Decimal:
+        """The factor on the model's estimates; raises Calibrating while its first bill is due."""
+        recent = (
+            select(Spend.cost_usd, Spend.estimate_usd)
+            .where(
+                Spend.model == model[:200],
+                Spend.settled.is_(True),
+                Spend.estimate_usd > 0,
+                Spend.cost_usd > 0,
+                # A real bill: a cut-off or abandoned call is booked at its reservation, 0 tokens.
+                Spend.prompt_tokens + Spend.completion_tokens > 0,
+                Spend.created_at >= now - _CALIBRATION_WINDOW,
+            )
+            .order_by(Spend.created_at.desc())
+            .limit(_CALIBRATION_CALLS)
+            .subquery()
         )
-        if budget is None:
-            return
-        if spent + estimate_usd > Decimal(budget):
-            raise BudgetExceeded(agent_id, Decimal(budget), spent, estimate_usd, model)
+        worst, calls = (
+            await session.execute(select(func.max(recent.c.cost_usd / recent.c.estimate_usd), func.count()).select_from(recent))
+        ).one()
+        if calls:
+            return calibration(Decimal(str(worst)))
+        if not probe:
+            return Decimal(1)
+        if session.bind.dialect.name == "postgresql":
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key, hashtext(:model))"), {"key": _MODEL_LOCK, "model": model[:200]}
+            )
+        in_flight = await session.scalar(
+            select(func.count())
+            .select_from(Spend)
+            .where(
+                Spend.model == model[:200],
+                Spend.settled.is_(False),
+                Spend.estimate_usd > 0,
+                Spend.created_at >= now - _PROBE_PATIENCE,
+            )
+        )
+        if in_flight:
+            raise Calibrating(model)
+        return Decimal(1)
 
     async def settle(
         self,

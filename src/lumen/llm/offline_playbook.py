@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from lumen.domain.brain_schema import WRITE_BRAIN, WRITE_INSIGHTS
+from lumen.domain.gate_check import CLASSIFY_DECISION, read_decision
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
 from lumen.llm.context_block import ContextBlock
 from lumen.llm.offline_decide import Weighed, weigh
@@ -187,6 +188,8 @@ def respond(ctx: ContextBlock | None, tool_names: list[str]) -> dict[str, Any]:
         if PROPOSE_DECISIONS in tool_names:
             return {"tool": PROPOSE_DECISIONS, "arguments": decide_arguments(ctx)}
         return {"text": decide_text(ctx)}
+    if ctx.task == "classify" and CLASSIFY_DECISION in tool_names:
+        return {"tool": CLASSIFY_DECISION, "arguments": classify_arguments(ctx)}
     if ctx.task == "synthesize":
         if WRITE_BRAIN in tool_names:
             return {"tool": WRITE_BRAIN, "arguments": synthesize_brain(ctx)}
@@ -194,3 +197,11 @@ def respond(ctx: ContextBlock | None, tool_names: list[str]) -> dict[str, Any]:
             return {"tool": WRITE_INSIGHTS, "arguments": synthesize_insights(ctx)}
         return {"text": synthesize_text(ctx)}
     return {"text": answer_text(ctx)}
+
+
+def classify_arguments(ctx: ContextBlock) -> str:
+    """The offline model reads a decision as the rules do, and takes a hint for nothing."""
+    decision = ctx.extra.get("decision") or {}
+    reading = read_decision(str(decision.get("title", "")), str(decision.get("expected_effect", "")))
+    amount = float(reading.amount_usd) if reading.amount_usd is not None else None
+    return json.dumps({"kinds": list(reading.categories), "amount_usd": amount})

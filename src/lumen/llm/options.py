@@ -26,6 +26,8 @@ class GatewayOptions:
     backoff_max_s: float = 20.0
     # A Retry-After longer than this moves on to the fallback model instead of waiting.
     max_retry_after_s: float = 60.0
+    # Price the offline model at its simulated table (lumen dev), so costs can be seen working.
+    simulated_offline_prices: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayOptions:
@@ -35,4 +37,5 @@ class GatewayOptions:
             max_attempts_per_model=settings.llm_max_attempts,
             max_concurrency_per_model=settings.llm_concurrency,
             max_output_tokens=settings.llm_max_tokens,
+            simulated_offline_prices=settings.offline_simulated_prices,
         )

@@ -100,6 +100,15 @@ def _summary(card: ApprovalCard) -> list[Block]:
     ]
 
 
+def _gated_because(card: ApprovalCard) -> list[Block]:
+    """Why a human sees this when its proposer's label would have let it through."""
+    why = str(card.approvers.get("why") or "")
+    if not why:
+        return []
+    gated_as = str(card.approvers.get("gated_as") or card.category)
+    return [context(f"🛡️ Gated as {escape(gated_as)}: {escape(clip(why, 500))}")]
+
+
 def approval_blocks(card: ApprovalCard) -> list[Block]:
     """The pending approval, with its buttons."""
     value = str(card.approval_id)
@@ -108,6 +117,7 @@ def approval_blocks(card: ApprovalCard) -> list[Block]:
     blocks: list[Block] = [
         header(f"✋ Approval needed · {card.venture_name}"),
         *_summary(card),
+        *_gated_because(card),
         context(
             f"Approvers: {who}{quorum} · expires {clock(card.expires_at, card.tz)}"
             f" · decision #{card.decision_id} · run #{card.run_id}"
@@ -158,11 +168,11 @@ def resolved_blocks(card: ApprovalCard) -> list[Block]:
 
 
 def approval_text(card: ApprovalCard) -> str:
-    return f"Approval needed for {card.venture_name}: {card.title}"
+    return f"Approval needed for {escape(card.venture_name)}: {escape(card.title)}"
 
 
 def resolved_text(card: ApprovalCard) -> str:
-    return f"{RESOLVED_LABEL.get(card.status, card.status)}: {card.title}"
+    return f"{RESOLVED_LABEL.get(card.status, card.status)}: {escape(card.title)}"
 
 
 def approve_modal(card: ApprovalCard) -> dict[str, Any]:

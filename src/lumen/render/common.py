@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -45,8 +47,22 @@ def mrkdwn(text: str) -> dict[str, str]:
 
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    """Escape the three characters Slack's mrkdwn treats as control characters: the one way
+    text Lumen did not write (config, models, people) reaches a message, so that it can show
+    `<!channel>` or a link but never ping or link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{1,20}$")
+
+
+def is_user_id(text: str | None) -> bool:
+    return bool(text) and bool(_USER_ID.match(text or ""))
+
+
+def mention(who: str) -> str:
+    """A person, mentioned when `who` is a Slack user ID, shown as plain text otherwise."""
+    return f"<@{who}>" if is_user_id(who) else escape(who)
 
 
 def usd(amount: Decimal | float | None) -> str:

@@ -90,7 +90,7 @@ def decision_blocks(card: DecisionCard) -> list[Block]:
 
 
 def decision_text(card: DecisionCard) -> str:
-    return f"{card.agent_role} decided: {card.title} ({card.category})"
+    return f"{card.agent_role} decided: {escape(card.title)} ({escape(card.category)})"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "resume": ("resume <venture> [role]", "resume paused agents"),
     "outcome": ("outcome <decision> <verdict> [note]", "record what a decision led to"),
     "budget": ("budget [venture]", "spend against budget, per agent"),
+    "costs": ("costs [venture]", "spend by agent, purpose and model; unit costs; month-end projections"),
     "help": ("help", "this list"),
 }
 
@@ -33,5 +34,5 @@ def help_blocks(unknown: str | None = None) -> list[Block]:
 
 
 def help_text(unknown: str | None = None) -> str:
-    prefix = f"Unknown command `{unknown}`. " if unknown else ""
+    prefix = f"Unknown command `{escape(unknown)}`. " if unknown else ""
     return prefix + "Lumen commands: " + ", ".join(f"/lumen {u}" for u, _ in SUBCOMMANDS.values())

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from lumen.render.common import clock, escape
+from lumen.render.common import clock, escape, mention
+
+
+def slow_down(what: str, limit: int, retry_after_s: int) -> str:
+    return f"That is more than {limit} {what} a minute from you; try again in {retry_after_s} s."
 
 
 def command_failed() -> str:
@@ -21,6 +25,10 @@ def mention_reply(user_id: str) -> str:
 
 def woken(venture: str, role: str, run_id: int) -> str:
     return f"Waking the {role} agent of {venture} now (run #{run_id}). Its decisions will appear in the venture's channel."
+
+
+def already_queued(venture: str, role: str, run_id: int) -> str:
+    return f"The {role} agent of {venture} is already waiting to wake (run #{run_id}); asking again changes nothing."
 
 
 def nothing_to(verb: str, venture: str) -> str:
@@ -78,7 +86,7 @@ def click_refused(kind: str, status: str, by: str | None, at: datetime | None, t
 
 
 def mentions(user_ids: list[str]) -> str:
-    return ", ".join(f"<@{u}>" for u in user_ids)
+    return ", ".join(mention(u) for u in user_ids)
 
 
 def escalated(title: str, backups: list[str]) -> str:

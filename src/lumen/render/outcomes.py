@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lumen.render.common import context, escape, section
+from lumen.render.common import context, escape, mention, section
 from lumen.render.limits import check_blocks, clip
 
 RECORD_ACTION = "outcome_record"
@@ -58,7 +58,7 @@ def outcome_modal(decision_id: int, title: str, existing: str | None, channel_id
 
 
 def _reporter(by: str | None) -> str:
-    return f" by <@{by}>" if by and by.startswith(("U", "W")) else (f" by {by}" if by else "")
+    return f" by {mention(by)}" if by else ""
 
 
 def outcome_line(verdict: str, by: str | None, metric: str | None, before: float | None, after: float | None) -> str:
@@ -101,7 +101,7 @@ def outcome_recorded_text(
     *,
     superseded: int | None = None,
 ) -> str:
-    who = f" by <@{by}>" if by and by.startswith(("U", "W")) else (f" by {by}" if by else "")
+    who = _reporter(by)
     text = f"{VERDICT_ICON.get(verdict, '')} Outcome recorded{who}: *{verdict}*"
     if metric:
         change = f" {before:g} → {after:g}" if before is not None and after is not None else ""

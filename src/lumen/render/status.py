@@ -126,7 +126,7 @@ def status_text(report: StatusReport) -> str:
     """The notification and screen-reader fallback for the status blocks."""
     if not report.ventures:
         return "Lumen status: no ventures yet."
-    parts = [f"{v.name} ({v.stage}, {v.pending_approvals} approvals)" for v in report.ventures]
+    parts = [f"{escape(v.name)} ({v.stage}, {v.pending_approvals} approvals)" for v in report.ventures]
     return "Lumen status: " + "; ".join(parts)
 
 

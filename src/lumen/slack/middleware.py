@@ -97,9 +97,9 @@ class InboxApp(AsyncApp):
                 await self._release(claim)
             else:
                 self._inflight.spawn(close_receipt(self._db, claim, spawned), name=f"lumen-inbox:{claim.key}")
-        elif record is not None and spawned and response.status < 500:
-            # Nothing spawned: the ack itself was the whole answer (help, a status from memory),
-            # and a replay could only answer again.
+        elif record is not None and spawned and not _answered_in_ack(req, response) and response.status < 500:
+            # Otherwise the ack itself was the whole answer (help, a status from memory; what it
+            # spawned, a cache refresh, is not the person's), and a replay could only answer again.
             self._inflight.spawn(record_and_close(self._db, self._inflight, record, req.body, spawned), name=f"lumen-inbox:{record}")
         return response
 
@@ -109,6 +109,10 @@ class InboxApp(AsyncApp):
         with suppress(Exception):  # the lease runs out anyway
             async with self._db.transaction() as session:
                 await inbox.release(session, claim)
+
+
+def _answered_in_ack(req: AsyncBoltRequest, response: BoltResponse) -> bool:
+    return bool(req.body.get("command")) and bool(response.body)
 
 
 async def close_receipt(db: Database, claim: inbox.Claim, work: Sequence[asyncio.Task[None]]) -> None:

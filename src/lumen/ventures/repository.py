@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lumen.db.models import Agent, Approval, ApprovalStatus, BrainVersion, Run, RunTrigger, Spend, Venture
+from lumen.db.models import Agent, Approval, ApprovalStatus, BrainVersion, Decision, Run, RunTrigger, Spend, Venture
 
 
 async def active_ventures(session: AsyncSession) -> Sequence[Venture]:
@@ -103,3 +103,11 @@ async def latest_charts(session: AsyncSession, venture_ids: Sequence[int]) -> di
         )
     )
     return {venture_id: (version, file_id, alt or "") for venture_id, version, file_id, alt in rows.all()}
+
+
+async def venture_of_decision(session: AsyncSession, decision_id: int) -> Venture | None:
+    if not 0 < decision_id < 2**63:
+        return None
+    return await session.scalar(
+        select(Venture).join(Decision, Decision.venture_id == Venture.id).where(Decision.id == decision_id)
+    )

@@ -10,19 +10,27 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.models import Agent, Venture
+from lumen.domain.directory import Directory
 from lumen.domain.timeranges import month_start
 from lumen.errors import NotFound
 from lumen.ventures import repository
+from lumen.ventures.access import Reader, hidden_from, may_see, require, visible  # noqa: F401  (the feature's face)
 
 
-async def find_venture(session: AsyncSession, ref: str) -> Venture:
-    """A live venture by slug, name, alias or channel; NotFound suggests close names."""
-    ventures = await repository.active_ventures(session)
+async def find_venture(session: AsyncSession, ref: str, hidden: frozenset[str] = frozenset()) -> Venture:
+    """A live venture by slug, name, alias or channel; NotFound suggests close names. A venture
+    in `hidden` (private, and the asker may not see it) is neither found nor suggested."""
+    ventures = [v for v in await repository.active_ventures(session) if v.slug not in hidden]
     venture = repository.match_venture(ventures, ref)
     if venture is None:
         hint = repository.suggest_ventures(ventures, ref)
         raise NotFound(f"No venture called “{ref}”." + (f" Did you mean {' or '.join(hint)}?" if hint else ""))
     return venture
+
+
+async def active_ventures(session: AsyncSession) -> Sequence[Venture]:
+    """Every venture not archived, with its agents loaded."""
+    return await repository.active_ventures(session)
 
 
 def live_agents(venture: Venture) -> list[Agent]:
@@ -46,10 +54,14 @@ class BudgetLine:
     budget_usd: Decimal
 
 
-async def budget_lines(session: AsyncSession, venture_ref: str | None, now: datetime, tz: str) -> list[BudgetLine]:
+async def budget_lines(
+    session: AsyncSession, venture_ref: str | None, now: datetime, tz: str, hidden: frozenset[str] = frozenset()
+) -> list[BudgetLine]:
     """Each live agent's spend this month (in the workspace's time zone) against its budget."""
     ventures: Sequence[Venture] = (
-        [await find_venture(session, venture_ref)] if venture_ref else await repository.active_ventures(session)
+        [await find_venture(session, venture_ref, hidden)]
+        if venture_ref
+        else [v for v in await repository.active_ventures(session) if v.slug not in hidden]
     )
     spent = await repository.agent_spend_since(session, month_start(now, tz))
     return [
@@ -70,3 +82,14 @@ async def learn_channel_ids(session: AsyncSession, ids_by_name: dict[str, str]) 
         elif not channel_id:
             missing.append(venture.slug)
     return missing
+
+
+async def venture_of_decision(
+    session: AsyncSession, decision_id: int, directory: Directory | None = None, reader: Reader | None = None
+) -> Venture | None:
+    """The venture a decision belongs to; None when there is no such decision, or when the
+    `reader` may not see its venture (a private decision's id put in another button)."""
+    venture = await repository.venture_of_decision(session, decision_id)
+    if venture is None or directory is None or reader is None:
+        return venture
+    return venture if await may_see(directory, venture, reader) else None

@@ -33,11 +33,13 @@ async def venture_status(
     workspace_tz: str = "UTC",
     now: datetime | None = None,
     channel_id: str | None = None,
+    hidden: frozenset[str] = frozenset(),
 ) -> StatusReport:
     """Every venture, or the one `venture_ref` names; asked in a venture's channel
-    (`channel_id`) with no ref, that channel's venture."""
+    (`channel_id`) with no ref, that channel's venture. `hidden`: private ventures the asker
+    may not see, left out as if they did not exist."""
     now = now or utcnow()
-    ventures = await repository.active_ventures(session)
+    ventures = [v for v in await repository.active_ventures(session) if v.slug not in hidden]
     in_channel = None
     if not venture_ref and channel_id:
         in_channel = next((v for v in ventures if v.channel_id == channel_id), None)

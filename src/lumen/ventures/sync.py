@@ -62,6 +62,8 @@ def _venture_fields(cfg: VentureConfig) -> dict[str, object]:
         "aliases": list(cfg.aliases),
         "goals": list(cfg.goals),
         "playbook": _jsonable([a.model_dump(mode="json") for a in cfg.playbook]),
+        "budget_usd_month": cfg.budget_usd_month,
+        "budget_usd_day": cfg.budget_usd_day,
         "gate_overrides": _jsonable(
             {k: v.model_dump(mode="json", exclude_none=True) for k, v in cfg.gates.items()}
         ),
@@ -108,6 +110,7 @@ async def sync_config(session: AsyncSession, config: LumenConfig, *, prune: bool
                 "schedule": agent_cfg.schedule,
                 "model_tier": agent_cfg.model_tier,
                 "budget_usd_month": agent_cfg.budget_usd_month,
+                "budget_usd_day": agent_cfg.budget_usd_day,
             }
             agent = existing.get(agent_cfg.role)
             if agent is None:

@@ -13,6 +13,9 @@ from lumen.log import get_logger
 from lumen.render.decisions import TRAIL_ACTION, thread_link, trail_payload, trail_pointer
 from lumen.slack import payloads
 from lumen.slack.listeners import ack_first
+from lumen.ventures import service as ventures
+
+log = get_logger(__name__)
 
 log = get_logger(__name__)
 
@@ -25,7 +28,11 @@ def register(app: AsyncApp, c: Container) -> None:
         if click is None or click.number is None or not click.channel_id:
             log.warning("lumen.slack.bad_click", action=TRAIL_ACTION)
             return
+        reader = ventures.Reader(click.user_id, click.channel_id)
         async with c.db.transaction() as session:
+            if await ventures.venture_of_decision(session, click.number, c.directory, reader) is None:
+                log.warning("lumen.slack.trail_refused", decision_id=click.number, user=click.user_id)
+                return  # no such decision, or a private one's id in another channel's button
             trail = await decision_trail(session, click.number)
             if trail is None:
                 return

@@ -16,8 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from lumen.ask.service import answer_question, rest_of_answer
 from lumen.container import Container
+from lumen.db.base import utcnow
 from lumen.domain import questions
-from lumen.engine import outbox
+from lumen.engine import outbox, ratelimit
 from lumen.log import get_logger
 from lumen.render import messages
 from lumen.render.answers import SHOW_ALL_ACTION
@@ -50,7 +51,7 @@ async def answer_in_thread(
     key: str,
 ) -> None:
     """Answer and queue the reply; a failure still gets the asker an answer, not silence."""
-    if questions.too_long(question):  # refused before any work on it: see domain/questions.py
+    if questions.too_long(question):  # refused before any work on it (nor counted): see domain/questions.py
         log.warning("lumen.ask.too_long", chars=len(question), user=user_id)
         payload: dict[str, Any] = {"text": questions.too_long_reply(question)}
     else:
@@ -66,7 +67,13 @@ async def answer_in_thread(
 
 
 async def _answer(c: Container, question: str, *, user_id: str, channel_id: str) -> dict[str, Any]:
+    """The answer's message. Past the asker's questions per minute, it says when to ask again,
+    and no model runs."""
     try:
+        async with c.db.transaction() as session:
+            allowance = await ratelimit.take(session, "question", user_id, c.settings.questions_per_minute, utcnow())
+        if not allowance.allowed:
+            return {"text": messages.slow_down("questions", allowance.limit, allowance.retry_after_s)}
         answer = await answer_question(
             c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
         )

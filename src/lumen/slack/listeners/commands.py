@@ -21,16 +21,20 @@ from lumen.agents import service as agents
 from lumen.approvals import service as approvals
 from lumen.brain import service as brain
 from lumen.container import Container
+from lumen.costs import service as costs
 from lumen.db.base import utcnow
 from lumen.domain import questions
-from lumen.engine import outbox
+from lumen.engine import outbox, ratelimit
+from lumen.domain.permissions import Action
 from lumen.errors import LumenError, Reported
 from lumen.log import get_logger
 from lumen.metrics import COMMANDS
 from lumen.render import messages
 from lumen.render.agents import agents_changed_text, budget_blocks
+from lumen.render.common import escape
 from lumen.render.approvals import pending_list_blocks
 from lumen.render.brain import brain_blocks
+from lumen.render.costs import costs_blocks, costs_text
 from lumen.render.help import help_blocks, help_text
 from lumen.render.status import StatusReport, status_blocks, status_text
 from lumen.slack import payloads
@@ -54,28 +58,42 @@ def _status_scope(cmd: Command, body: dict[str, Any]) -> tuple[str | None, str |
     return ref, (None if everything or ref else body.get("channel_id"))
 
 
-def _status_key(c: Container, cmd: Command, body: dict[str, Any]) -> tuple[str | None, str]:
+def _reader(body: dict[str, Any]) -> ventures.Reader:
+    """Who reads a command's answer: the person, where they typed it (replies are ephemeral,
+    but a private venture's answer still stays out of channels its members do not own)."""
+    return ventures.Reader(user_id=body.get("user_id"), channel_id=body.get("channel_id"))
+
+
+async def _hidden(c: Container, body: dict[str, Any]) -> frozenset[str]:
+    async with c.db.sessions() as session:
+        return await ventures.hidden_from(session, c.directory, _reader(body))
+
+
+def _status_key(c: Container, cmd: Command, body: dict[str, Any], hidden: frozenset[str] = frozenset()) -> tuple[Any, ...]:
     ref, channel = _status_scope(cmd, body)
     scope = f"venture:{ref.lower()}" if ref else f"channel:{channel}" if channel else None
-    return scope, c.workspace_tz
+    return scope, c.workspace_tz, hidden
 
 
 def _status_message(report: StatusReport) -> dict[str, Any]:
     return {"text": status_text(report), "blocks": status_blocks(report), "response_type": "ephemeral"}
 
 
-def _status_loader(c: Container, cmd: Command, body: dict[str, Any]) -> Callable[[], Awaitable[StatusReport]]:
+def _status_loader(
+    c: Container, cmd: Command, body: dict[str, Any], hidden: frozenset[str] = frozenset()
+) -> Callable[[], Awaitable[StatusReport]]:
     ref, channel = _status_scope(cmd, body)
 
     async def load() -> StatusReport:
         async with c.db.sessions() as session:
-            return await venture_status(session, venture_ref=ref, workspace_tz=c.workspace_tz, channel_id=channel)
+            return await venture_status(session, venture_ref=ref, workspace_tz=c.workspace_tz, channel_id=channel, hidden=hidden)
 
     return load
 
 
 async def _status(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
-    report = await c.status_cache.get(_status_key(c, cmd, body), _status_loader(c, cmd, body))
+    hidden = await _hidden(c, body)
+    report = await c.status_cache.get(_status_key(c, cmd, body, hidden), _status_loader(c, cmd, body, hidden))
     await respond(**_status_message(report))
 
 
@@ -84,14 +102,28 @@ async def _help(c: Container, cmd: Command, body: dict[str, Any], respond: Respo
     await respond(text=help_text(unknown), blocks=help_blocks(unknown), response_type="ephemeral")
 
 
+async def _acting_on(c: Container, ref: str, body: dict[str, Any], *actions: Action) -> None:
+    """The venture `ref` names, if the person may see it and take every one of `actions`."""
+    async with c.db.sessions() as session:
+        venture = await ventures.find_venture(session, ref, await ventures.hidden_from(session, c.directory, _reader(body)))
+    for action in actions:
+        await ventures.require(c.directory, c.config, venture, venture.name, venture.channel, body["user_id"], action)
+
+
 async def _wake(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
-    if len(cmd.args) != 2:
-        await respond(text="Usage: `/lumen wake <venture> <role>`", response_type="ephemeral")
+    args = [a for a in cmd.args if a != "--force"]
+    force = len(args) != len(cmd.args)
+    if len(args) != 2:
+        await respond(text="Usage: `/lumen wake <venture> <role> [--force]`", response_type="ephemeral")
         return
+    await _acting_on(c, args[0], body, "wake", *(("force",) if force else ()))
     async with c.db.transaction() as session:
-        woken = await agents.wake(session, cmd.args[0], cmd.args[1], requested_by=body["user_id"], request_id=body.get("trigger_id"))
+        woken = await agents.wake(
+            session, args[0], args[1], requested_by=body["user_id"], request_id=body.get("trigger_id"), force=force, coalesce=True
+        )
     c.signals.runs.notify()
-    await respond(text=messages.woken(woken.venture, woken.role, woken.run_id), response_type="ephemeral")
+    text = messages.already_queued if woken.already_queued else messages.woken
+    await respond(text=text(woken.venture, woken.role, woken.run_id), response_type="ephemeral")
 
 
 async def _pause_or_resume(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
@@ -99,6 +131,7 @@ async def _pause_or_resume(c: Container, cmd: Command, body: dict[str, Any], res
         await respond(text=f"Usage: `/lumen {cmd.name} <venture> [role]`", response_type="ephemeral")
         return
     role = cmd.args[1] if len(cmd.args) == 2 else None
+    await _acting_on(c, cmd.args[0], body, "pause" if cmd.name == "pause" else "resume")
     async with c.db.transaction() as session:
         venture, changed = await agents.set_paused(session, cmd.args[0], role, paused=cmd.name == "pause", by=body["user_id"])
     verb = "paused" if cmd.name == "pause" else "resumed"
@@ -125,8 +158,15 @@ async def _outcome(c: Container, cmd: Command, body: dict[str, Any], respond: Re
     if len(args) < 2 or not args[0].lstrip("#").isdigit():
         await respond(text="Usage: `/lumen outcome <decision> <success|failure|mixed> [note] [--replace]`", response_type="ephemeral")
         return
+    decision_id = int(args[0].lstrip("#")) if len(args[0].lstrip("#")) < 19 else 0
+    async with c.db.sessions() as session:
+        venture = await ventures.venture_of_decision(session, decision_id, c.directory, _reader(body))
+    if venture is None:
+        await respond(text=f"No decision #{decision_id}.", response_type="ephemeral")
+        return
+    await ventures.require(c.directory, c.config, venture, venture.name, venture.channel, body["user_id"], "outcomes")
     report = brain.OutcomeReport(
-        decision_id=int(args[0].lstrip("#")),
+        decision_id=decision_id,
         verdict=args[1],
         note=" ".join(args[2:]) or None,
         reported_by=body["user_id"],
@@ -148,8 +188,9 @@ async def _brain(c: Container, cmd: Command, body: dict[str, Any], respond: Resp
     if not cmd.args or len(cmd.args) > 2 or (len(cmd.args) == 2 and (version is None or version > 2**31 - 1)):
         await respond(text="Usage: `/lumen brain <venture> [version]`", response_type="ephemeral")
         return
+    hidden = await _hidden(c, body)
     async with c.db.sessions() as session:
-        view = await brain.brain_view(session, cmd.args[0], version, tz=c.workspace_tz)
+        view = await brain.brain_view(session, cmd.args[0], version, tz=c.workspace_tz, hidden=hidden)
     await respond(text=f"{view.venture_name} brain v{view.version}", blocks=brain_blocks(view), response_type="ephemeral")
 
 
@@ -176,15 +217,26 @@ async def _ask(c: Container, cmd: Command, body: dict[str, Any], respond: Respon
 
 async def _budget(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
     now = utcnow()
+    hidden = await _hidden(c, body)
     async with c.db.sessions() as session:
-        lines = await ventures.budget_lines(session, cmd.raw or None, now, c.workspace_tz)
+        lines = await ventures.budget_lines(session, cmd.raw or None, now, c.workspace_tz, hidden)
     rows = [(line.venture, line.role, line.status, line.spent_usd, line.budget_usd) for line in lines]
     month = now.astimezone(ZoneInfo(c.workspace_tz)).strftime("%B %Y")
     await respond(text=f"Spend this month ({month})", blocks=budget_blocks(rows, month), response_type="ephemeral")
 
 
+async def _costs(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
+    async with c.db.sessions() as session:
+        report = await costs.costs_report(
+            session, cmd.raw or None, utcnow(), c.gateway.ledger.platform, costs.wake_pricing(c.gateway, c.settings.context_tokens),
+            hidden=await ventures.hidden_from(session, c.directory, _reader(body)),
+        )
+    await respond(text=costs_text(report), blocks=costs_blocks(report), response_type="ephemeral")
+
+
 HANDLERS: dict[str, Handler] = {
     "budget": _budget,
+    "costs": _costs,
     "ask": _ask,
     "outcome": _outcome,
     "brain": _brain,
@@ -205,8 +257,8 @@ def register(app: AsyncApp, c: Container) -> None:
         if cmd.name == "help" or not cmd.known:
             unknown = None if cmd.name == "help" else cmd.name
             return {"text": help_text(unknown), "blocks": help_blocks(unknown), "response_type": "ephemeral"}
-        if cmd.name != "status":
-            return None
+        if cmd.name != "status" or any(v.private for v in c.config.ventures):
+            return None  # whether a private venture may be shown needs the directory: after the ack
         key = _status_key(c, cmd, body)
         report, due = c.status_cache.ready(key)
         if report is None:
@@ -240,9 +292,14 @@ def register(app: AsyncApp, c: Container) -> None:
         handler = HANDLERS.get(cmd.name, _help)
         COMMANDS.labels(subcommand=cmd.name if cmd.known else "unknown").inc()
         try:
+            async with c.db.transaction() as session:
+                allowance = await ratelimit.take(session, "command", body["user_id"], c.settings.commands_per_minute, utcnow())
+            if not allowance.allowed:
+                await respond(text=messages.slow_down("commands", allowance.limit, allowance.retry_after_s), response_type="ephemeral")
+                return
             await handler(c, cmd, body, respond)
         except LumenError as exc:
-            await respond(text=str(exc), response_type="ephemeral")
+            await respond(text=escape(str(exc)), response_type="ephemeral")
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
             await respond(text=f"That didn't work: {reason}.", response_type="ephemeral")

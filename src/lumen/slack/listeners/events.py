@@ -12,6 +12,7 @@ from lumen.engine import outbox
 from lumen.render import messages
 from lumen.render.home import home_view
 from lumen.slack.listeners.ask import answer_in_thread, question_text
+from lumen.ventures import service as ventures
 from lumen.ventures.status import venture_status
 
 
@@ -19,7 +20,9 @@ async def publish_home(c: Container, user_id: str, key: str, note: str | None = 
     """Queue the viewer's Home tab: their pending approvals, then every venture; `note` says
     what became of a click they just made there."""
     async with c.db.sessions() as session:
-        report = await venture_status(session, workspace_tz=c.workspace_tz)
+        # The Home tab is the viewer's alone: a private venture shows there to its members.
+        hidden = await ventures.hidden_from(session, c.directory, ventures.Reader(user_id, None))
+        report = await venture_status(session, workspace_tz=c.workspace_tz, hidden=hidden)
         cards = await approvals.pending_for(session, c.directory, user_id)
     async with c.db.transaction() as session:
         await outbox.enqueue(

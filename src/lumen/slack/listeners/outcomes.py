@@ -11,12 +11,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from lumen.brain import service as brain
 from lumen.container import Container
-from lumen.errors import LumenError
+from lumen.engine import outbox
+from lumen.errors import LumenError, NotAllowed
 from lumen.log import get_logger
+from lumen.render.common import escape
 from lumen.render.outcomes import OUTCOME_MODAL, RECORD_ACTION, outcome_modal
 from lumen.slack import payloads
 from lumen.slack.direct_writes import open_modal
 from lumen.slack.listeners import ack_first
+from lumen.ventures import service as ventures
 
 log = get_logger(__name__)
 
@@ -42,8 +45,23 @@ def register(app: AsyncApp, c: Container) -> None:
             log.warning("lumen.slack.bad_click", action=RECORD_ACTION)
             return
         async with c.db.sessions() as session:
-            form = await brain.outcome_form(session, click.number)
-        if form is None:
+            venture = await ventures.venture_of_decision(
+                session, click.number, c.directory, ventures.Reader(click.user_id, click.channel_id)
+            )
+            form = await brain.outcome_form(session, click.number) if venture is not None else None
+        if venture is None or form is None:
+            log.warning("lumen.slack.outcome_form_refused", decision_id=click.number, user=click.user_id)
+            return
+        try:
+            await ventures.require(c.directory, c.config, venture, venture.name, venture.channel, click.user_id, "outcomes")
+        except NotAllowed as refused:
+            async with c.db.transaction() as session:
+                await outbox.enqueue(
+                    session, "chat.postEphemeral",
+                    {"channel": click.channel_id, "user": click.user_id, "text": escape(str(refused))},
+                    dedupe_key=f"outcome-refused:{click.number}:{click.user_id}:{click.action_ts}"[:200],
+                )
+            c.signals.outbox.notify()
             return
         await open_modal(client, click.trigger_id, outcome_modal(form.decision_id, form.title, form.existing, click.channel_id))
 
@@ -78,7 +96,7 @@ def register(app: AsyncApp, c: Container) -> None:
             await ack(response_action="errors", errors={"verdict": message.removeprefix("Value error, ")})
             return
         except LumenError as exc:
-            await ack(response_action="errors", errors={"note": str(exc)[:150]})
+            await ack(response_action="errors", errors={"note": str(exc)[:150]})  # plain text in a modal
             return
         await ack()
         c.signals.outbox.notify()

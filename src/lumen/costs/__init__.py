@@ -1,0 +1,1 @@
+"""Costs: budget alerts, attribution of spend, and forecasts."""
