@@ -14,6 +14,7 @@ import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -44,6 +45,42 @@ def _error(status: int, error: str, detail: str) -> web.Response:
     return web.json_response({"ok": False, "error": error, "detail": detail}, status=status)
 
 
+# An outcome is a few hundred bytes; this leaves room for a long note and refuses the rest unread.
+MAX_OUTCOME_BYTES = 64 * 1024
+
+
+class BadBody(Exception):
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, or BadBody saying what is wrong with it."""
+    if request.content_length is not None and request.content_length > MAX_OUTCOME_BYTES:
+        raise BadBody(413, "body_too_large", f"The body is over {MAX_OUTCOME_BYTES} bytes.")
+    try:
+        charset = request.charset
+    except Exception:
+        charset = "?"
+    if charset is not None and charset.lower() not in ("utf-8", "utf8"):
+        raise BadBody(415, "unsupported_charset", "Send the JSON as UTF-8.")
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        raw += chunk
+        if len(raw) > MAX_OUTCOME_BYTES:
+            raise BadBody(413, "body_too_large", f"The body is over {MAX_OUTCOME_BYTES} bytes.")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadBody(400, "invalid_utf8", "The body is not valid UTF-8.") from None
+    except (ValueError, RecursionError):
+        raise BadBody(400, "invalid_json", "The body must be a JSON object.") from None
+    if not isinstance(body, dict):  # an array, a string or null: json.loads accepts them all
+        raise BadBody(400, "invalid_json", "The body must be a JSON object.")
+    return body
+
+
 def add_routes(app: web.Application, c: Container, slack: SlackCheck | None = None) -> None:
     """Health, readiness, metrics and the outcomes API, beside Slack's endpoint."""
 
@@ -70,15 +107,14 @@ def add_routes(app: web.Application, c: Container, slack: SlackCheck | None = No
         if not token:
             return _error(503, "api_disabled", "Set LUMEN_API_TOKEN to accept outcomes over HTTP.")
         header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer ") or not hmac.compare_digest(header[7:].encode(), token.encode()):
+        # A header with bytes beyond ASCII is no token of ours (and compare_digest wants ASCII).
+        if not header.isascii() or not header.startswith("Bearer ") or not hmac.compare_digest(header[7:].encode(), token.encode()):
             return _error(401, "unauthorized", "Send Authorization: Bearer <LUMEN_API_TOKEN>.")
         try:
-            body = await request.json()
-            if not isinstance(body, dict):  # an array, a string or null: json.loads accepts them all
-                raise TypeError
+            body = await _json_body(request)
             report = OutcomeReport.model_validate(body | {"reported_by": body.get("reported_by") or "api"})
-        except (json.JSONDecodeError, TypeError):
-            return _error(400, "invalid_json", "The body must be a JSON object.")
+        except BadBody as exc:
+            return _error(exc.status, exc.error, exc.detail)
         except ValidationError as exc:
             detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             return _error(422, "invalid_outcome", detail)

@@ -115,7 +115,8 @@ def init(path: Path, force: bool) -> None:
 
 
 @main.command()
-def sync() -> None:
+@click.option("--prune", is_flag=True, help="Archive every venture even if lumen.yml lists none (an empty file archives nothing without it).")
+def sync(prune: bool) -> None:
     """Apply lumen.yml to the database (idempotent)."""
     settings = _settings()
 
@@ -125,11 +126,11 @@ def sync() -> None:
         from lumen.ventures.sync import sync_config
 
         config = _config(settings)
-        db = Database(settings.database_url)
+        db = await Database.open(settings.database_url)
         try:
             await upgrade(db.engine)
             async with db.transaction() as session:
-                report = await sync_config(session, config)
+                report = await sync_config(session, config, prune=prune)
         finally:
             await db.dispose()
         for line in report.lines():
@@ -153,7 +154,7 @@ def db_upgrade(revision: str) -> None:
         from lumen.db.migrate import current_revision, upgrade
         from lumen.db.session import Database
 
-        database = Database(settings.database_url)
+        database = await Database.open(settings.database_url)
         try:
             await upgrade(database.engine, revision)
             click.echo(f"database at revision {await current_revision(database.engine)}")

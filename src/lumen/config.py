@@ -25,7 +25,7 @@ def _format_location(loc: tuple[object, ...], raw: object) -> str:
             element = node[item] if item < len(node) else None
             slug = element.get("slug") if isinstance(element, dict) else None
             role = element.get("role") if isinstance(element, dict) else None
-            label = slug or role
+            label = next((name for name in (slug, role) if isinstance(name, str) and name), None)
             parts[-1 if parts else 0 :] = [
                 f"{parts[-1] if parts else ''}[{item}{'=' + label if label else ''}]"
             ]
@@ -36,6 +36,10 @@ def _format_location(loc: tuple[object, ...], raw: object) -> str:
     return ".".join(parts) or "(top level)"
 
 
+# A lumen.yml lists ventures, agents and gates: a few kilobytes, or a few hundred for many ventures.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def parse_config(text: str, source: str = "lumen.yml") -> LumenConfig:
     """Parse and validate; errors name the file, the field and what is wrong."""
     try:
@@ -44,10 +48,14 @@ def parse_config(text: str, source: str = "lumen.yml") -> LumenConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         raise ConfigError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}")
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be a lumen.yml") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping with a 'ventures' list")
     try:
         return LumenConfig.model_validate(raw)
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be a lumen.yml") from None
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
@@ -58,10 +66,22 @@ def parse_config(text: str, source: str = "lumen.yml") -> LumenConfig:
 
 def load_config(path: Path) -> LumenConfig:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such file. Run `lumen init` to write an example, "
             "or point LUMEN_CONFIG at your lumen.yml."
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory; point LUMEN_CONFIG at your lumen.yml itself.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: over {MAX_CONFIG_BYTES // 1024} KiB; a lumen.yml is far smaller, is this the right file?")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 (byte {data[exc.start]:#04x}); save the file as UTF-8.") from None
     return parse_config(text, source=str(path))

@@ -21,6 +21,10 @@ class ConfigError(LumenError):
     """lumen.yml or the environment is wrong; the message names the file and field."""
 
 
+class DatabaseUnreachable(LumenError):
+    """LUMEN_DATABASE_URL names a database that cannot be reached; the message says which and why."""
+
+
 class NotFound(LumenError):
     """The thing asked for does not exist."""
 

@@ -49,6 +49,7 @@ from lumen.log import get_logger
 from lumen.settings import Settings
 from lumen.slack.app import SLACK_PATH, build_slack_app, web_client
 from lumen.slack.directory import SlackDirectory
+from lumen.slack.http import slack_web_app
 from lumen.slack.identity import BotIdentity
 from lumen.slack.middleware import replay_abandoned
 from lumen.ventures.service import learn_channel_ids
@@ -139,7 +140,7 @@ def make_outbox(c: Container, client: AsyncWebClient, **options: Any) -> OutboxD
 async def prepare(settings: Settings, config: LumenConfig | None = None) -> Container:
     """Load lumen.yml, migrate the database, apply the file to it, and build the container."""
     config = config or load_config(settings.config_path)
-    db = Database(settings.database_url)
+    db = await Database.open(settings.database_url)
     try:
         await upgrade(db.engine)
         async with db.transaction() as session:
@@ -149,6 +150,8 @@ async def prepare(settings: Settings, config: LumenConfig | None = None) -> Cont
         raise
     if report.changed:
         log.info("lumen.config.synced", changes=report.lines())
+    if report.kept:
+        log.warning("lumen.config.kept", ventures=report.kept, why="lumen.yml lists no ventures; `lumen sync --prune` archives them")
     return build_container(settings, config, db)
 
 
@@ -169,7 +172,7 @@ class Replica:
         self.client = web_client(c.settings)
         self.identity = BotIdentity(self.client)
         self.bolt = build_slack_app(c, self.client, self.identity)
-        self.web_app = self.bolt.web_app(path=SLACK_PATH)
+        self.web_app = slack_web_app(self.bolt, c.settings.slack_signing_secret or "", SLACK_PATH, c.db)
         api.add_routes(self.web_app, c, slack=self.identity.check)
         self.background = background
         self.sweep_seconds = sweep_seconds

@@ -132,9 +132,11 @@ class OutcomeExists(LumenError):
 class OutcomeReport(BaseModel):
     """An outcome as reported from Slack, the CLI or the HTTP API; validated the same way."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `true` is not a decision id nor "1" a number, and NaN, Infinity and 1e999 (which
+    # JSON parsers read as infinity) are not metric values; a later synthesis could not use them.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
-    decision_id: int = Field(gt=0)
+    decision_id: int = Field(gt=0, le=2**63 - 1)  # the database's BIGINT
     verdict: str
     metric: str | None = Field(default=None, max_length=80)
     before: float | None = None
@@ -142,6 +144,14 @@ class OutcomeReport(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
     reported_by: str | None = Field(default=None, max_length=80)
     replace: bool = False
+
+    @field_validator("verdict", "metric", "note", "reported_by")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        # Postgres stores no NUL character (pydantic refuses unpaired surrogates itself).
+        if value is not None and "\x00" in value:
+            raise ValueError("must be text without NUL characters")
+        return value
 
     @field_validator("verdict")
     @classmethod

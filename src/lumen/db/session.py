@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from lumen.errors import ConfigError, DatabaseUnreachable
 from lumen.settings import normalize_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -116,6 +119,38 @@ class Database:
                 yield
             finally:
                 _writing.reset(token)
+
+    @classmethod
+    async def open(cls, url: str) -> Database:
+        """A database that answers, or a one-line error: ConfigError for a URL that names no
+        database Lumen can use, DatabaseUnreachable for one that does not answer."""
+        try:
+            db = cls(url)
+        except Exception as exc:  # sqlalchemy's ArgumentError, a missing driver, a bad port
+            raise ConfigError(f"LUMEN_DATABASE_URL is not a database URL Lumen can use: {str(exc).splitlines()[0][:200]}") from None
+        try:
+            await db.reach()
+        except BaseException:
+            await db.dispose()
+            raise
+        return db
+
+    async def reach(self) -> None:
+        """Connect once, or raise DatabaseUnreachable: one line saying where and why, for the
+        operator who mistyped a host (not 50 frames of driver internals)."""
+        url = make_url(self.url)
+        where = url.render_as_string(hide_password=True)
+        folder = Path(url.database).parent if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") else None
+        if folder is not None and not folder.is_dir():
+            # Said before trying: aiosqlite's failed connect would also leave a thread behind.
+            raise DatabaseUnreachable(f"cannot reach the database at {where} (LUMEN_DATABASE_URL): the folder {folder} does not exist")
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            cause = getattr(exc, "orig", None) or exc
+            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+            raise DatabaseUnreachable(f"cannot reach the database at {where} (LUMEN_DATABASE_URL): {reason}") from None
 
     async def ping(self) -> bool:
         try:

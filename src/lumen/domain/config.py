@@ -205,6 +205,7 @@ class WorkspaceConfig(_Strict):
     budget_usd_day: Decimal | None = Field(default=None, ge=0)
 
     _tz = field_validator("timezone")(lambda cls, v: VentureConfig._known_zone(v))
+    _cron = field_validator("platform_synthesis_schedule")(lambda cls, v: validate_cron(v) or v)
 
 
 class LumenConfig(_Strict):

@@ -67,15 +67,23 @@ def cron_trigger(expression: str, timezone: str = "UTC") -> CronTrigger:
     )
 
 
+# Any moment will do: cron has no year, so an expression that fires at all fires within
+# 28 years of any start (Feb 29 on a Monday, say).
+_SOME_MOMENT = datetime(2001, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
 def validate_cron(expression: str) -> None:
-    """Raise ValueError with a readable reason if the expression is not five-field cron."""
+    """Raise ValueError with a readable reason if the expression is not five-field cron, or
+    names no date that exists (Feb 30, Apr 31): such a schedule would never run."""
     try:
-        cron_trigger(expression)
+        trigger = cron_trigger(expression)
     except ValueError as exc:
         message = str(exc)
         if expression in message:
             raise
         raise ValueError(f"{expression!r} is not a valid cron expression: {message}") from None
+    if trigger.get_next_fire_time(None, _SOME_MOMENT) is None:
+        raise ValueError(f"{expression!r} never fires: no month has that day")
 
 
 def next_fire_time(expression: str, timezone: str, after: datetime) -> datetime | None:

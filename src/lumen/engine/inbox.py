@@ -62,6 +62,12 @@ async def claim(session: AsyncSession, key: str, body: dict[str, Any] | None = N
     return await take_over(session, key, now)
 
 
+async def recorded(session: AsyncSession, key: str) -> bool:
+    """Whether a delivery with this key came in before (on any replica)."""
+    found = await session.scalar(select(SlackEventReceipt.event_id).where(SlackEventReceipt.event_id == key))
+    return found is not None
+
+
 async def take_over(session: AsyncSession, key: str, now: datetime | None = None) -> Claim | None:
     """Claim a delivery whose last claim ran out before it was handled."""
     now, token = now or utcnow(), uuid.uuid4().hex

@@ -46,8 +46,9 @@ def build_slack_app(c: Container, client: AsyncWebClient, identity: BotIdentity 
         client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=list(client.retry_handlers)),
         authorize=identity,
         signing_secret=settings.slack_signing_secret or "",
-        # Socket Mode carries no signatures; HTTP mode always checks them.
-        request_verification_enabled=not settings.socket_mode,
+        # HTTP requests are checked before Bolt sees them (slack/http.py: size, timestamp and
+        # signature over the raw bytes, shape, replays); Socket Mode carries no signatures.
+        request_verification_enabled=False,
         logger=logging.getLogger("lumen.bolt"),
         # Slack gets its answer when a listener returns; listeners hand slow work to a task of
         # their own (`ack_first`, `InFlight.in_background`), so nothing waits on Bolt's 10 ms ack poll.

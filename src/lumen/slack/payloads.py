@@ -23,6 +23,29 @@ class ButtonClick:
     in_home: bool = False  # clicked in the clicker's App Home tab
 
 
+# The largest id a database column holds (BIGINT); a bigger "id" names nothing.
+MAX_ID = 2**63 - 1
+
+
+def positive_id(value: Any) -> int | None:
+    """A record id from Slack's strings (a button value, a modal's metadata); None if it is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
+        number = int(value)
+        return number if 0 < number <= MAX_ID else None
+    return None
+
+
+def user_id(body: dict[str, Any]) -> str | None:
+    """Who clicked or submitted: an interaction's user, or a command's user_id."""
+    user = body.get("user")
+    value = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    return value if isinstance(value, str) and value else None
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -39,7 +62,7 @@ def button_click(body: dict[str, Any]) -> ButtonClick | None:
     return ButtonClick(
         user_id=user_id,
         value=value,
-        number=int(value) if value.isdigit() and len(value) < 19 else None,
+        number=positive_id(value),
         action_ts=str(action.get("action_ts") or ""),
         channel_id=_dict(body.get("channel")).get("id") or container.get("channel_id"),
         message_ts=container.get("message_ts") or _dict(body.get("message")).get("ts"),

@@ -1,7 +1,9 @@
 """`lumen sync`: apply lumen.yml to the database, idempotently.
 
 Ventures and agents that leave the file are archived, never deleted: their
-runs, decisions and brains stay readable. The gate policy becomes a new
+runs, decisions and brains stay readable. A file that lists no venture at all (empty, or
+half written) archives nothing: it is far likelier a mistake than a wish to stop every
+venture, so that takes `lumen sync --prune`. The gate policy becomes a new
 version only when it changed.
 """
 
@@ -24,6 +26,7 @@ class SyncReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # left out of a file with no ventures, not archived
     policy_version: int | None = None
     policy_changed: bool = False
 
@@ -35,6 +38,11 @@ class SyncReport:
         out = [f"created {name}" for name in self.created]
         out += [f"updated {name}" for name in self.updated]
         out += [f"archived {name}" for name in self.archived]
+        if self.kept:
+            out.append(
+                f"kept {', '.join(self.kept)} and gate policy version {self.policy_version}: lumen.yml "
+                "lists no ventures, so nothing changed (run `lumen sync --prune` to archive them)"
+            )
         if self.policy_changed:
             out.append(f"gate policy is now version {self.policy_version}")
         return out or ["nothing to change"]
@@ -71,7 +79,8 @@ def _apply(obj: object, values: dict[str, object]) -> bool:
     return changed
 
 
-async def sync_config(session: AsyncSession, config: LumenConfig) -> SyncReport:
+async def sync_config(session: AsyncSession, config: LumenConfig, *, prune: bool = False) -> SyncReport:
+    """Apply the file. `prune`: archive the ventures even when the file lists none."""
     report = SyncReport()
     now = utcnow()
     ventures = {v.slug: v for v in (await session.scalars(select(Venture))).all()}
@@ -121,14 +130,21 @@ async def sync_config(session: AsyncSession, config: LumenConfig) -> SyncReport:
                 report.archived.append(f"agent {cfg.slug}/{role}")
 
     slugs = {v.slug for v in config.ventures}
+    keep = not config.ventures and not prune
     for slug, venture in ventures.items():
         if slug not in slugs and venture.archived_at is None:
+            if keep:
+                report.kept.append(f"venture {slug}")
+                continue
             venture.archived_at = now
             report.archived.append(f"venture {slug}")
             for agent in agents_by_venture.get(venture.id, {}).values():
                 agent.archived_at = agent.archived_at or now
 
-    await _sync_policy(session, config, report)
+    if report.kept:  # the gates of the ventures kept stay as they were, too
+        report.policy_version = await session.scalar(select(func.max(GatePolicyVersion.version)))
+    else:
+        await _sync_policy(session, config, report)
     await session.flush()
     return report
 

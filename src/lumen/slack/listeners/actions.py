@@ -17,6 +17,8 @@ from lumen.ventures import service as ventures
 
 log = get_logger(__name__)
 
+log = get_logger(__name__)
+
 
 def register(app: AsyncApp, c: Container) -> None:
     async def post_trail(body: dict[str, Any]) -> None:
@@ -24,6 +26,7 @@ def register(app: AsyncApp, c: Container) -> None:
         click gets a note, only for the clicker, with a link that opens that thread."""
         click = payloads.button_click(body)
         if click is None or click.number is None or not click.channel_id:
+            log.warning("lumen.slack.bad_click", action=TRAIL_ACTION)
             return
         reader = ventures.Reader(click.user_id, click.channel_id)
         async with c.db.transaction() as session:

@@ -45,9 +45,12 @@ def _metadata(view: dict[str, Any]) -> tuple[int, str | None, bool] | None:
     """(approval id, channel, from App Home) from a modal's private_metadata; None if unreadable."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
-        return int(meta["approval_id"]), meta.get("channel_id"), bool(meta.get("home"))
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, RecursionError):
         return None
+    if not isinstance(meta, dict) or (approval_id := payloads.positive_id(meta.get("approval_id"))) is None:
+        return None
+    channel = meta.get("channel_id")
+    return approval_id, channel if isinstance(channel, str) else None, meta.get("home") is True
 
 
 def register(app: AsyncApp, c: Container) -> None:
@@ -117,19 +120,23 @@ def register(app: AsyncApp, c: Container) -> None:
             log.warning("lumen.slack.bad_view", callback_id=APPROVE_MODAL)
             return
         approval_id, channel, home = meta
-        await decide(approval_id, body["user"]["id"], channel, view.get("id", ""), approve=True, home=home)
+        user = payloads.user_id(body)
+        if user is None:
+            log.warning("lumen.slack.bad_view", callback_id=APPROVE_MODAL)
+            return
+        await decide(approval_id, user, channel, view.get("id", ""), approve=True, home=home)
 
     async def on_reject_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = payloads.view_input(view.get("state", {}).get("values", {}), REASON_BLOCK, REASON_INPUT) or ""
         if len(reason) < 3:
             await ack(response_action="errors", errors={REASON_BLOCK: messages.reason_required()})
             return
-        meta = _metadata(view)
-        if meta is None:
+        meta, user = _metadata(view), payloads.user_id(body)
+        if meta is None or user is None:
+            log.warning("lumen.slack.bad_view", callback_id=REJECT_MODAL)
             await ack(response_action="errors", errors={REASON_BLOCK: messages.approval_missing()})
             return
         approval_id, channel, home = meta
-        user = body["user"]["id"]
         # Deciding before the ack lets a losing click see why inside the modal; it is one short transaction.
         result = await decide(approval_id, user, channel, view.get("id", ""), approve=False, reason=reason, home=home)
         if result.changed:

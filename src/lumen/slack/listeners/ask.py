@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from lumen.ask.service import answer_question, rest_of_answer
 from lumen.container import Container
 from lumen.db.base import utcnow
+from lumen.domain import questions
 from lumen.engine import outbox, ratelimit
 from lumen.log import get_logger
 from lumen.render import messages
@@ -49,21 +50,12 @@ async def answer_in_thread(
     thread_of: str | None = None,
     key: str,
 ) -> None:
-    """Answer and queue the reply; a failure still gets the asker an answer, not silence.
-    Past the asker's questions per minute, the reply says when to ask again, and no model runs."""
-    try:
-        async with c.db.transaction() as session:
-            allowance = await ratelimit.take(session, "question", user_id, c.settings.questions_per_minute, utcnow())
-        if not allowance.allowed:
-            payload: dict[str, Any] = {"text": messages.slow_down("questions", allowance.limit, allowance.retry_after_s)}
-        else:
-            answer = await answer_question(
-                c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
-            )
-            payload = {"text": answer.text[:3000], "blocks": answer.blocks}
-    except Exception:
-        log.exception("lumen.ask.failed", question=question)
-        payload = {"text": messages.ask_failed()}
+    """Answer and queue the reply; a failure still gets the asker an answer, not silence."""
+    if questions.too_long(question):  # refused before any work on it (nor counted): see domain/questions.py
+        log.warning("lumen.ask.too_long", chars=len(question), user=user_id)
+        payload: dict[str, Any] = {"text": questions.too_long_reply(question)}
+    else:
+        payload = await _answer(c, question, user_id=user_id, channel_id=channel_id)
     payload |= {"channel": channel_id}
     if thread_of:
         payload["thread_of"] = thread_of
@@ -74,10 +66,28 @@ async def answer_in_thread(
     c.signals.outbox.notify()
 
 
+async def _answer(c: Container, question: str, *, user_id: str, channel_id: str) -> dict[str, Any]:
+    """The answer's message. Past the asker's questions per minute, it says when to ask again,
+    and no model runs."""
+    try:
+        async with c.db.transaction() as session:
+            allowance = await ratelimit.take(session, "question", user_id, c.settings.questions_per_minute, utcnow())
+        if not allowance.allowed:
+            return {"text": messages.slow_down("questions", allowance.limit, allowance.retry_after_s)}
+        answer = await answer_question(
+            c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
+        )
+        return {"text": answer.text[:3000], "blocks": answer.blocks}
+    except Exception:
+        log.exception("lumen.ask.failed", question=question)
+        return {"text": messages.ask_failed()}
+
+
 async def post_the_rest(c: Container, body: dict[str, Any]) -> None:
     """"Show all N": the decisions the answer did not show, in the answer's thread."""
     click = payloads.button_click(body)
     if click is None or not click.channel_id or not click.message_ts:
+        log.warning("lumen.slack.bad_click", action=SHOW_ALL_ACTION)
         return
     thread_ts = payloads.thread_of(body) or click.message_ts
     parts = await rest_of_answer(c.db.sessions, c.directory, click.value, user_id=click.user_id, channel_id=click.channel_id)

@@ -23,6 +23,7 @@ from lumen.brain import service as brain
 from lumen.container import Container
 from lumen.costs import service as costs
 from lumen.db.base import utcnow
+from lumen.domain import questions
 from lumen.engine import outbox, ratelimit
 from lumen.domain.permissions import Action
 from lumen.errors import LumenError, Reported
@@ -36,6 +37,7 @@ from lumen.render.brain import brain_blocks
 from lumen.render.costs import costs_blocks, costs_text
 from lumen.render.help import help_blocks, help_text
 from lumen.render.status import StatusReport, status_blocks, status_text
+from lumen.slack import payloads
 from lumen.slack.commands import Command, parse_command
 from lumen.slack.direct_writes import respond as respond_on
 from lumen.slack.listeners.ask import answer_in_thread
@@ -181,10 +183,11 @@ async def _outcome(c: Container, cmd: Command, body: dict[str, Any], respond: Re
 
 
 async def _brain(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
-    if not cmd.args or len(cmd.args) > 2 or (len(cmd.args) == 2 and not cmd.args[1].lstrip("v").isdigit()):
+    version = payloads.positive_id(cmd.args[1].lstrip("v")) if len(cmd.args) == 2 else None
+    # A version is an INTEGER column: a bigger number names none (and Postgres would refuse it).
+    if not cmd.args or len(cmd.args) > 2 or (len(cmd.args) == 2 and (version is None or version > 2**31 - 1)):
         await respond(text="Usage: `/lumen brain <venture> [version]`", response_type="ephemeral")
         return
-    version = int(cmd.args[1].lstrip("v")) if len(cmd.args) == 2 else None
     hidden = await _hidden(c, body)
     async with c.db.sessions() as session:
         view = await brain.brain_view(session, cmd.args[0], version, tz=c.workspace_tz, hidden=hidden)
@@ -194,6 +197,9 @@ async def _brain(c: Container, cmd: Command, body: dict[str, Any], respond: Resp
 async def _ask(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
     if len(cmd.raw) < 3:
         await respond(text="Usage: `/lumen ask <question>`, e.g. `/lumen ask what did Acme try last quarter?`", response_type="ephemeral")
+        return
+    if questions.too_long(cmd.raw):  # not posted to the channel, not read: see domain/questions.py
+        await respond(text=questions.too_long_reply(cmd.raw), response_type="ephemeral")
         return
     key = f"ask:{body['channel_id']}:{body.get('trigger_id', body['user_id'])}"
     async with c.db.transaction() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,10 +29,13 @@ def _number(values: dict[str, Any], block: str, errors: dict[str, str]) -> float
     if raw is None:
         return None
     try:
-        return float(raw.replace(",", ""))
+        number = float(raw.replace(",", ""))
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):  # "nan", "inf" and "1e999" are floats to Python, not metrics
         errors[block] = "A number, please (like 1200 or 3.5)."
         return None
+    return number
 
 
 def register(app: AsyncApp, c: Container) -> None:
@@ -62,8 +66,13 @@ def register(app: AsyncApp, c: Container) -> None:
         await open_modal(client, click.trigger_id, outcome_modal(form.decision_id, form.title, form.existing, click.channel_id))
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        decision_id, replace, _channel = (view.get("private_metadata") or "||").split("|")[:3]
-        values = view.get("state", {}).get("values", {})
+        meta = (view.get("private_metadata") or "").split("|")
+        decision_id, replace, user = payloads.positive_id(meta[0]), meta[1:2] == ["1"], payloads.user_id(body)
+        if decision_id is None or user is None:
+            log.warning("lumen.slack.bad_view", callback_id=OUTCOME_MODAL)
+            await ack(response_action="errors", errors={"verdict": "This form names no decision: close it and click Record outcome again."})
+            return
+        values = (view.get("state") or {}).get("values") or {}
         errors: dict[str, str] = {}
         before, after = _number(values, "before", errors), _number(values, "after", errors)
         if errors:
@@ -71,14 +80,14 @@ def register(app: AsyncApp, c: Container) -> None:
             return
         try:
             report = brain.OutcomeReport(
-                decision_id=int(decision_id),
+                decision_id=decision_id,
                 verdict=payloads.view_input(values, "verdict") or "",
                 metric=payloads.view_input(values, "metric"),
                 before=before,
                 after=after,
                 note=payloads.view_input(values, "note"),
-                reported_by=body["user"]["id"],
-                replace=replace == "1",
+                reported_by=user,
+                replace=replace,
             )
             async with c.db.transaction() as session:
                 await brain.record_outcome(session, report, source="slack")
