@@ -119,3 +119,21 @@ async def test_an_unreachable_database_is_one_line(tmp_path: Path, url: str, say
         assert result.err.startswith(says), (command, result.err)
         assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1, result.err
         assert "s3cret" not in result.err
+
+
+def test_aliases_that_multiply_are_refused_before_anything_expands_them() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    with pytest.raises(ConfigError, match="expand to more than"):  # 10^9 values from 400 bytes
+        parse_config("\n".join(lines) + "\nventures: []\n", source="bomb.yml")
+
+
+def test_a_few_shared_anchors_are_fine() -> None:
+    text = """
+gates:
+  approvers: &leads
+    users: [U0ALICE, U0BOB]
+  backup_approvers: *leads
+ventures: []
+"""
+    assert parse_config(text).gates.backup_approvers.users == ("U0ALICE", "U0BOB")

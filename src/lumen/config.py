@@ -40,9 +40,36 @@ def _format_location(loc: tuple[object, ...], raw: object) -> str:
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
+# What its aliases expand to: "a: &a [x, x]  b: &b [*a, *a] …" doubles at every line, and
+# validating the expansion would take hours while the file stays a few hundred bytes.
+MAX_CONFIG_NODES = 200_000
+
+
+def _expanded_size(root: yaml.Node | None) -> int:
+    """How many values the document holds once every alias is expanded (shared nodes counted
+    at every use), computed once per node."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key) + size(value) for key, value in node.value)
+        sizes[id(node)] = total
+        return total
+
+    return size(root) if root is not None else 0
+
+
 def parse_config(text: str, source: str = "lumen.yml") -> LumenConfig:
     """Parse and validate; errors name the file, the field and what is wrong."""
     try:
+        if _expanded_size(yaml.compose(text, Loader=yaml.SafeLoader)) > MAX_CONFIG_NODES:
+            raise ConfigError(f"{source}: its anchors and aliases expand to more than {MAX_CONFIG_NODES:,} values; a lumen.yml is far smaller")
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
