@@ -41,7 +41,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.db.base import utcnow
@@ -62,6 +62,13 @@ from lumen.engine.signals import Signal
 from lumen.log import get_logger
 
 log = get_logger(__name__)
+
+# Built once: asked twice a second by an idle replica.
+_ANY_DUE = (
+    select(OutboxMessage.id)
+    .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= bindparam("now"))
+    .limit(1)
+)
 
 # While sending, a row is hidden from other dispatchers for this long after each renewal:
 # longer than one call (the client's timeout) and its permalink can take.
@@ -216,6 +223,10 @@ class OutboxDispatcher:
     async def _claim(self, *, probe: bool) -> list[OutboxMessage]:
         """Take due rows (a probe: the oldest row an outage left waiting, due or not)."""
         now, token = utcnow(), uuid.uuid4().hex
+        if not probe:  # an idle poll only reads: no write lock, no statement built
+            async with self.db.sessions() as session:
+                if await session.scalar(_ANY_DUE, {"now": now}) is None:
+                    return []
         held = [m for m, until in self._held_until.items() if until > time.monotonic()]
         async with self.db.transaction() as session:
             query = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)

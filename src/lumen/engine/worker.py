@@ -29,6 +29,8 @@ from lumen.log import get_logger
 log = get_logger(__name__)
 
 RUN_TIMEOUT = timedelta(minutes=10)
+# How much less often the workers other than the first look for work on their own.
+IDLE_POLL_FACTOR = 20
 
 
 def worker_id() -> str:
@@ -60,7 +62,7 @@ class Worker:
 
     def start(self) -> None:
         self._stopping = False
-        self._tasks = [asyncio.create_task(self._loop(), name=f"lumen-worker-{i}") for i in range(self.concurrency)]
+        self._tasks = [asyncio.create_task(self._loop(i), name=f"lumen-worker-{i}") for i in range(self.concurrency)]
 
     async def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
         """Claim nothing new and let runs in hand finish; cancel those still going after `grace`.
@@ -73,7 +75,10 @@ class Worker:
         await drain(self._tasks, grace, what="runs")
         self._tasks = []
 
-    async def _loop(self) -> None:
+    async def _loop(self, index: int = 0) -> None:
+        # One worker per replica polls; the others wait to be told. Idle polls are what an
+        # idle replica spends its CPU on, and each one stalls whatever request meets it.
+        idle_wait = self.poll_interval if index == 0 else self.poll_interval * IDLE_POLL_FACTOR
         while not self._stopping:
             self.signals.runs.clear()
             try:
@@ -82,8 +87,9 @@ class Worker:
                 log.exception("lumen.worker.claim_failed")
                 claim = None
             if claim is None:
-                await self.signals.runs.wait(self.poll_interval)
+                await self.signals.runs.wait(idle_wait)
                 continue
+            self.signals.runs.notify()  # there may be more: the idle workers look too
             try:
                 await self.process(claim)
             except Exception:  # e.g. the database failed while recording the end: keep the loop alive

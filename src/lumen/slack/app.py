@@ -16,7 +16,7 @@ from lumen.container import Container
 from lumen.settings import Settings
 from lumen.slack.identity import BotIdentity
 from lumen.slack.listeners import actions, approvals, ask, commands, events, outcomes
-from lumen.slack.middleware import InboxApp, dedupe_events
+from lumen.slack.middleware import DedupeEvents, InboxApp
 
 SLACK_PATH = "/slack/events"
 
@@ -54,7 +54,7 @@ def build_slack_app(c: Container, client: AsyncWebClient, identity: BotIdentity 
         # their own (`ack_first`, `InFlight.in_background`), so nothing waits on Bolt's 10 ms ack poll.
         process_before_response=True,
     )
-    app.use(dedupe_events(c.db))
+    app.use(DedupeEvents(c.db))
     commands.register(app, c)
     events.register(app, c)
     actions.register(app, c)
