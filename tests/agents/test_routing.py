@@ -18,7 +18,8 @@ from sqlalchemy import select
 from lumen.audit.service import show_run
 from lumen.config import LumenConfig, parse_config
 from lumen.container import Container
-from lumen.db.models import BrainVersion, Decision, RunStatus, Spend, Venture
+from lumen.approvals import service as approvals
+from lumen.db.models import Approval, BrainVersion, Decision, RunStatus, Spend, Venture
 from lumen.domain.brain import SECTIONS
 from lumen.domain.proposals import PROPOSE_DECISIONS
 from lumen.domain.routing import ROUTE_TASK
@@ -171,3 +172,38 @@ async def test_an_agent_without_a_routing_policy_keeps_its_own_tier(
     assert [s.name for s in await steps_of(container.db, run_id)][:2] == ["context", "propose_decisions"]
     [spend] = await all_rows(container.db, Spend)
     assert (spend.model, spend.purpose) == (DEAR, "decide")
+
+
+async def test_a_routed_run_resumed_after_its_gate_pays_for_no_model_call_again(
+    container: Container, stub: OpenAIStub, two_tiers: Settings
+) -> None:
+    # The cheap model is asked, is unsure, and the dear one proposes a price change: gated.
+    price = {"category": "pricing_change", "title": "Raise the starter plan to $19", "rationale": "Costs rose."}
+    stub.enqueue(
+        tool_call(ROUTE_TASK, {"tier": "fast"}, model="route-fast"),
+        answer(0.2, model="route-fast"),
+        tool_call(PROPOSE_DECISIONS, {"decisions": [price]}, model="route-strong"),
+    )
+    run_id = await enqueue_wake(container.db, "quietco", "ceo")
+    worker = make_worker(container, gateway=Gateway.from_settings(two_tiers, container.db), concurrency=1, poll_interval=0.05)
+    claim = await runs.claim_next(container.db, worker.owner, worker.lease)
+    assert await worker.process(claim) == RunStatus.AWAITING_APPROVAL
+    paid = await all_rows(container.db, Spend)
+    assert len(stub.requests) == 3 and len(paid) == 3
+
+    [decision] = await all_rows(container.db, Decision)
+    async with container.db.transaction() as session:
+        approval = await session.scalar(select(Approval).where(Approval.decision_id == decision.id))
+        await approvals.resolve(session, approval.id, "U0ALICE", approve=True)
+    resumed = await runs.claim_next(container.db, worker.owner, worker.lease)
+    assert resumed is not None and resumed.run_id == run_id
+    assert await worker.process(resumed) == RunStatus.SUCCEEDED
+
+    # The journal answered for the route, the cheap try, the escalation and the dear call.
+    assert len(stub.requests) == 3
+    assert len(await all_rows(container.db, Spend)) == 3
+    run = await get_run(container.db, run_id)
+    assert run.cost_usd == sum((s.cost_usd for s in paid), Decimal(0))
+    names = [s.name for s in await steps_of(container.db, run_id)]
+    assert names[:5] == ["context", "route:propose_decisions", "propose_decisions:fast", "escalate:propose_decisions", "propose_decisions"]
+    assert "gate:0" in names
