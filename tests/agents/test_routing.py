@@ -9,6 +9,7 @@ its own tier, as before.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from lumen.approvals import service as approvals
 from lumen.db.models import Approval, BrainVersion, Decision, RunStatus, Spend, Venture
 from lumen.domain.brain import SECTIONS
 from lumen.domain.proposals import PROPOSE_DECISIONS
-from lumen.domain.routing import ROUTE_TASK
+from lumen.domain.routing import ROUTE_TASK, RoutingPolicy
 from lumen.engine import runs
 from lumen.llm import Gateway
 from lumen.llm._litellm import litellm
@@ -207,3 +208,30 @@ async def test_a_routed_run_resumed_after_its_gate_pays_for_no_model_call_again(
     names = [s.name for s in await steps_of(container.db, run_id)]
     assert names[:5] == ["context", "route:propose_decisions", "propose_decisions:fast", "escalate:propose_decisions", "propose_decisions"]
     assert "gate:0" in names
+
+
+async def test_a_run_paused_before_routing_was_switched_on_resumes_the_way_it_began(
+    container: Container, stub: OpenAIStub, two_tiers: Settings
+) -> None:
+    price = {"category": "pricing_change", "title": "Raise the starter plan to $19", "rationale": "Costs rose."}
+    stub.enqueue(tool_call(PROPOSE_DECISIONS, {"decisions": [price]}, model="route-strong"))
+    run_id = await enqueue_wake(container.db, "quietco", "coo")  # no routing: its own strong tier
+    gateway = Gateway.from_settings(two_tiers, container.db)
+    worker = make_worker(container, gateway=gateway, concurrency=1, poll_interval=0.05)
+    claim = await runs.claim_next(container.db, worker.owner, worker.lease)
+    assert await worker.process(claim) == RunStatus.AWAITING_APPROVAL
+
+    # Meanwhile lumen.yml turns routing on for everyone; then the gate is approved.
+    workspace = container.config.workspace.model_copy(update={"routing": RoutingPolicy(mode="auto")})
+    switched = dataclasses.replace(container, config=container.config.model_copy(update={"workspace": workspace}))
+    [decision] = await all_rows(container.db, Decision)
+    async with container.db.transaction() as session:
+        approval = await session.scalar(select(Approval).where(Approval.decision_id == decision.id))
+        await approvals.resolve(session, approval.id, "U0ALICE", approve=True)
+    later = make_worker(switched, gateway=gateway, concurrency=1, poll_interval=0.05)
+    resumed = await runs.claim_next(container.db, later.owner, later.lease)
+    assert resumed is not None and resumed.run_id == run_id
+    assert await later.process(resumed) == RunStatus.SUCCEEDED
+    assert len(stub.requests) == 1
+    names = [s.name for s in await steps_of(container.db, run_id)]
+    assert not any(n.startswith("route:") for n in names) and "gate:0" in names

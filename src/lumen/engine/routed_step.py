@@ -49,9 +49,14 @@ class Steps(Protocol):
 
     async def note(self, kind: StepKind, name: str, output: O) -> O: ...
 
+    def next_recorded(self) -> str | None: ...
+
 
 class Unjournaled:
     """Runs each step's action, and keeps nothing: for calls made outside any run."""
+
+    def next_recorded(self) -> str | None:
+        return None
 
     async def step(self, kind: StepKind, name: str, action: Callable[[], Awaitable[StepResult[O]]], output_type: type[O], **kwargs: Any) -> O:
         return (await action()).output
@@ -112,7 +117,10 @@ async def call_routed(
     the features the routing model reads where they are unsure. Its cost includes routing
     and any fast try that was escalated."""
     name = step_name or tool_name
-    if not policy.auto or model_override:
+    recorded = steps.next_recorded()
+    # A run resumed from its journal takes the path it took then, whatever lumen.yml says now.
+    fixed = recorded == name if recorded is not None else not policy.auto or bool(model_override)
+    if fixed:
         return await call_model(
             steps, gateway, tool_name=tool_name, tool_model=tool_model, messages=messages,  # type: ignore[arg-type]
             tier=fixed_tier, attribution=attribution, model_override=model_override, step_name=step_name,
@@ -129,6 +137,9 @@ async def call_routed(
         tried = await _fast_try(steps, gateway, name, tool_name, tool_model, messages, attribution)
         spent += tried.cost_usd
         reason = tried.error or (low_confidence(confidence(tried.call.value), policy) if tried.call else "no answer")
+        recorded = steps.next_recorded()
+        if recorded is not None:  # replaying: escalated then, or not, whatever the floor is now
+            reason = (reason or "escalated when first run") if recorded == f"escalate:{name}" else None
         if reason is None and tried.call is not None:
             return _with_cost(tried.call, spent)
         model = tried.call.model if tried.call else (tried.attempts[-1].model if tried.attempts else None)
