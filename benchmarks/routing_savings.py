@@ -243,6 +243,7 @@ class Tally:
     escalated: int = 0
     strong_direct: int = 0
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)  # hard/routine x final tier
 
 
 async def run_mode(mode: str, tasks: list[Task], api_base: str) -> dict[str, Any]:
@@ -268,8 +269,13 @@ async def run_mode(mode: str, tasks: list[Task], api_base: str) -> dict[str, Any
                     )
                     ok = correct(task, call.value)
                     tally.answered += 1
+                    fast = call.model == FAST
                 except LLMError:
-                    ok = False
+                    ok, fast = False, False
+            key = f"{'hard' if task.hard else 'routine'} answered by {'fast' if fast else 'strong'}"
+            outcome = tally.outcomes.setdefault(key, {"tasks": 0, "valid": 0})
+            outcome["tasks"] += 1
+            outcome["valid"] += ok
             kind = tally.by_kind.setdefault(task.kind, {"tasks": 0, "valid": 0})
             kind["tasks"] += 1
             kind["valid"] += ok
@@ -288,6 +294,7 @@ async def run_mode(mode: str, tasks: list[Task], api_base: str) -> dict[str, Any
         "valid_by_kind": {k: f"{v['valid']}/{v['tasks']}" for k, v in sorted(tally.by_kind.items())},
     }
     if mode == "routed":
+        result["answered_by"] = {k: f"{v['valid']}/{v['tasks']} valid" for k, v in sorted(tally.outcomes.items())}
         result["routes"] = watched.routes
         result["escalations"] = watched.escalations
     return result

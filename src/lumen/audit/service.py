@@ -128,6 +128,8 @@ def _comparable(run: Run, steps: list[Step]) -> list[str]:
     lines = [f"status: {run.status.value}", f"brain: v{run.brain_version}", f"insight: v{run.insight_version}"]
     for step in steps:
         out = step.output or {}
+        if isinstance(out.get("call"), dict):  # a fast-tier try holds its call
+            out = {**out, **out["call"]}
         lines.append(f"step {step.seq} {step.kind.value} {step.name}")
         if "model" in out:
             lines.append(f"  model: {out['model']}")
