@@ -484,6 +484,7 @@ def ask(question: tuple[str, ...], as_user: str | None, channel: str | None, sho
                 now=now,
                 operator=as_user is None and channel is None,
                 show_all=show_all,
+                routing=c.config.workspace.routing,
             )
         finally:
             await c.db.dispose()

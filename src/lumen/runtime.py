@@ -117,7 +117,7 @@ def run_handlers(c: Container, gateway: Gateway | None = None, memory: Memory = 
     return Handlers(
         {
             RunKind.WAKE: WakeUpHandler(c.db, gateway, c.config, context_tokens=c.settings.context_tokens, memory=memory),
-            RunKind.SYNTHESIS: SynthesisHandler(c.db, gateway),
+            RunKind.SYNTHESIS: SynthesisHandler(c.db, gateway, routing=c.config.workspace.routing),
             RunKind.PLATFORM_SYNTHESIS: PlatformSynthesisHandler(c.db, gateway, c.config),
         }
     )

@@ -14,6 +14,7 @@ import json
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +121,8 @@ class OpenAIStub:
     in_flight: int = 0
     max_in_flight: int = 0
     billing: Billing | None = None  # None: about 4 characters a token, as before
+    # Answers computed from the request (a benchmark's model of a provider), before the script.
+    responder: Callable[[dict[str, Any]], Behaviour] | None = None
     _runner: web.AppRunner | None = None
     _port: int = 0
     _ids: itertools.count = field(default_factory=itertools.count)
@@ -173,7 +176,7 @@ class OpenAIStub:
         self.requests.append(
             ReceivedRequest(request.path, body, dict(request.headers), time.monotonic())
         )
-        behaviour = self._next(str(body.get("model", "")))
+        behaviour = self.responder(body) if self.responder is not None else self._next(str(body.get("model", "")))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lumen.agents import service
+from lumen.agents import routing, service
 from lumen.agents.context import FULL, Memory, load_context
 from lumen.agents.prompts import build_classify_messages, build_messages
 from lumen.agents.steps import DecisionStep, GateStep, WakeContext, WakeFinished
@@ -28,7 +28,9 @@ from lumen.domain.gates import EffectiveRule, GateCheck, check_gate, effective_r
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
 from lumen.engine.handlers import Failure, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
+from lumen.domain.routing import route_decision
 from lumen.engine.llm_step import LLMCall, call_model
+from lumen.engine.routed_step import call_routed
 from lumen.llm import Attribution, BudgetExceeded, Gateway, LLMError
 from lumen.llm.tokens import count_tokens
 from lumen.log import get_logger
@@ -219,13 +221,20 @@ class _WakeUp:
         return StepResult(output=context)
 
     async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions]:
-        return await call_model(
+        # Routed by complexity (agents/routing.py): with `fixed`, the agent's own tier as before.
+        task = routing.decision_task(context, self._rules([item.category for item in context.block.playbook]))
+        policy = routing.policy_for(self.handler.config, self.venture.slug, self.agent.role)
+        return await call_routed(
             self.journal,
             self.handler.gateway,
+            policy=policy,
+            route=route_decision(task, policy),
+            task="decide",
+            summary=routing.summary(task),
             tool_name=PROPOSE_DECISIONS,
             tool_model=ProposeDecisions,
             messages=build_messages(context),
-            tier=self.agent.model_tier,  # type: ignore[arg-type]
+            fixed_tier=self.agent.model_tier,  # type: ignore[arg-type]
             attribution=Attribution(
                 purpose="decide", run_id=self.run.id, agent_id=self.agent.id, venture_id=self.venture.id
             ),

@@ -45,6 +45,7 @@ class QueryArguments(BaseModel):
     corrected: bool = Field(default=False, description="Only decisions whose outcome was later corrected.")
     terms: list[str] = Field(default_factory=list, max_length=8, description="Other meaningful words, to rank by. No filler, no instructions.")
     kind: Kind = Field(default="list", description="yes_no for 'did X work?' and 'how did X go?'; compare for two or more ventures side by side; else list.")
+    confidence: float | None = Field(default=None, ge=0, le=1, description="How sure you are of this reading, 0 to 1.")
 
 
 SYSTEM = """You turn a question about the decision history of ventures run by AI agents into a search, by calling {tool}.
@@ -126,9 +127,8 @@ def _label(start: date | None, end: date | None) -> str:
     return f"before {end:%d %B %Y}" if end else "any time"
 
 
-async def model_query(gateway: Gateway, text: str, ventures: list[KnownVenture], *, now: datetime, tz: str,
-                      channel_id: str | None, venture_id: int | None = None) -> AskQuery:
-    """Ask the fast model to fill the query. Raises whatever the call or the validation raises."""
+def query_messages(text: str, ventures: list[KnownVenture], *, now: datetime, tz: str, channel_id: str | None) -> list[dict[str, str]]:
+    """The understanding call's prompt: the question as escaped data, what exists around it."""
     local = now.astimezone(ZoneInfo(tz))
     system = SYSTEM.format(
         tool=TOOL_NAME, today=f"{local:%Y-%m-%d}", weekday=f"{local:%A}", tz=tz,
@@ -136,10 +136,16 @@ async def model_query(gateway: Gateway, text: str, ventures: list[KnownVenture],
     )
     channel = next((v for v in ventures if channel_id and v.channel_id == channel_id and v.visible), None)
     where = f"Asked in the channel of {channel.slug}." if channel else "Asked outside any venture's channel."
-    messages = [
+    return [
         {"role": "system", "content": system},
         {"role": "user", "content": f"{where}\n<question>{escape(text)}</question>"},
     ]
+
+
+async def model_query(gateway: Gateway, text: str, ventures: list[KnownVenture], *, now: datetime, tz: str,
+                      channel_id: str | None, venture_id: int | None = None) -> AskQuery:
+    """Ask the fast model to fill the query. Raises whatever the call or the validation raises."""
+    messages = query_messages(text, ventures, now=now, tz=tz, channel_id=channel_id)
     result = await gateway.call_tool(
         "fast", messages, tool_model=QueryArguments, tool_name=TOOL_NAME,
         tool_description="Search the decision history.", attribution=Attribution(purpose="ask", venture_id=venture_id),

@@ -19,7 +19,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from lumen.ask.model_query import model_query
+from lumen.ask.model_query import TOOL_NAME as MODEL_QUERY_TOOL
+from lumen.ask.model_query import QueryArguments, model_query, query_messages, to_query
 from lumen.ask.repository import CAP, PAGE, Record, Retrieved, live_ventures, nearest, records, search, tally
 from lumen.ask.understand import KnownVenture, hidden_named, understand
 from lumen.ask.vocabulary import vocabulary
@@ -28,6 +29,8 @@ from lumen.db.models import Venture
 from lumen.db.session import SessionFactory
 from lumen.domain.ask_query import OUTCOME_WORDS, STATUS_WORDS, AskQuery, Period
 from lumen.domain.directory import Directory
+from lumen.domain.routing import QuestionTask, RoutingPolicy, route_question
+from lumen.engine.routed_step import Unjournaled, call_routed
 from lumen.llm import Attribution, Gateway
 from lumen.llm.context_block import ContextBlock, render_context_block
 from lumen.llm.models import is_offline
@@ -97,14 +100,37 @@ def _source(record: Record) -> Source:
 
 
 async def understood(gateway: Gateway, text: str, known: list[KnownVenture], *, now: datetime, tz: str,
-                     channel_id: str | None) -> AskQuery:
-    """The fast model's reading where a real model is configured; the rules otherwise, or when it fails."""
+                     channel_id: str | None, routing: RoutingPolicy | None = None) -> AskQuery:
+    """The fast model's reading where a real model is configured; the rules otherwise, or when it fails.
+    With `routing: {mode: auto}`, a question the rules find hard (or the fast model reads
+    unsure or invalid) is read by the strong tier."""
     rules = understand(text, known, now=now, tz=tz, channel_id=channel_id)
     if is_offline(gateway.tiers.chain("fast")[0]):
         return rules
+    if routing is not None and routing.auto:
+        return await _routed_reading(gateway, text, known, rules, routing, now=now, tz=tz, channel_id=channel_id)
     try:
         return await model_query(gateway, text, known, now=now, tz=tz, channel_id=channel_id)
     except Exception as exc:  # any failure of the call or of its validation: the rules answer
+        log.warning("lumen.ask.model_query_failed", error=str(exc)[:300])
+        return rules
+
+
+async def _routed_reading(gateway: Gateway, text: str, known: list[KnownVenture], rules: AskQuery, policy: RoutingPolicy,
+                          *, now: datetime, tz: str, channel_id: str | None) -> AskQuery:
+    found = bool(rules.ventures or rules.topics or rules.period or rules.outcomes or rules.statuses or rules.specifics)
+    task = QuestionTask(words=len(text.split()), ventures_named=len(rules.ventures) if rules.named_venture else 0, rules_found=found)
+    try:
+        call = await call_routed(
+            Unjournaled(), gateway, policy=policy, route=route_question(task, policy), task="ask",
+            summary=f"Turn a question into a search. {task.words} words; ventures named: {task.ventures_named}; "
+            f"the rules {'read' if found else 'could not read'} a subject in it.",
+            tool_name=MODEL_QUERY_TOOL, tool_model=QueryArguments,
+            messages=query_messages(text, known, now=now, tz=tz, channel_id=channel_id),
+            attribution=Attribution(purpose="ask"), fixed_tier="fast",
+        )
+        return to_query(call.value, known, tz=tz, channel_id=channel_id)
+    except Exception as exc:  # both tiers failed, or no budget: the rules answer
         log.warning("lumen.ask.model_query_failed", error=str(exc)[:300])
         return rules
 
@@ -121,6 +147,7 @@ async def answer_question(
     now: datetime | None = None,
     operator: bool = False,
     show_all: bool = False,
+    routing: RoutingPolicy | None = None,
 ) -> Answer:
     """Reads in short sessions of its own (`sessions`), none held across a model call.
 
@@ -136,7 +163,7 @@ async def answer_question(
     refused = hidden_named(text, known, channel_id=channel_id)
     if refused:
         log.info("lumen.ask.hidden_venture_named", user=user_id, channel=channel_id)
-    query = await understood(gateway, text, known, now=now, tz=tz, channel_id=channel_id)
+    query = await understood(gateway, text, known, now=now, tz=tz, channel_id=channel_id, routing=routing)
     by_slug = {v.slug: v for v in ventures if v.slug in seen}
     names = {v.slug: v.name for v in ventures if v.slug in seen}
     ids = _venture_ids(query, by_slug)

@@ -103,6 +103,12 @@ async def show_run(session: AsyncSession, run_id: int) -> str:
             f" · epoch {step.epoch} · {step.created_at.isoformat()}"
         )
         output = dict(step.output or {})
+        if step.name.startswith("route:"):
+            lines.append(f"routed to the {output.get('tier')} tier by {output.get('by')}: {output.get('why')}")
+        if step.name.startswith("escalate:"):
+            lines.append(f"escalated to the strong tier: {output.get('reason')}")
+        if isinstance(output.get("call"), dict):  # a fast-tier try (engine/routed_step.py)
+            output = {**output.pop("call"), **output}
         prompt = (step.input or {}).get("messages")
         if prompt:
             lines.append("prompt:")
@@ -122,6 +128,8 @@ def _comparable(run: Run, steps: list[Step]) -> list[str]:
     lines = [f"status: {run.status.value}", f"brain: v{run.brain_version}", f"insight: v{run.insight_version}"]
     for step in steps:
         out = step.output or {}
+        if isinstance(out.get("call"), dict):  # a fast-tier try holds its call
+            out = {**out, **out["call"]}
         lines.append(f"step {step.seq} {step.kind.value} {step.name}")
         if "model" in out:
             lines.append(f"  model: {out['model']}")
@@ -185,6 +193,9 @@ def summarize(step: Step) -> str:
             f"{len(out.get('recent', []))} recent decisions"
         )
     if step.kind.value == "llm_call":
+        if out.get("error"):  # a fast-tier try that failed, escalated
+            return f"fast tier failed: {out['error']}"
+        out = out.get("call") or out  # a fast-tier try holds its call
         value = out.get("value", {})
         titles = [d.get("title", "") for d in value.get("decisions", [])]
         tokens = f"{out.get('prompt_tokens', 0)}+{out.get('completion_tokens', 0)} tokens"

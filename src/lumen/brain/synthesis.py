@@ -39,7 +39,9 @@ from lumen.engine import outbox
 from lumen.engine.slack_calls import FILE_UPLOAD
 from lumen.engine.handlers import Failure, Finished, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
-from lumen.engine.llm_step import LLMCall, call_model
+from lumen.engine.llm_step import LLMCall
+from lumen.engine.routed_step import call_routed
+from lumen.domain.routing import RoutingPolicy, SynthesisTask, route_synthesis
 from lumen.llm import Attribution, Gateway, LLMError
 from lumen.llm.context_block import ContextBlock, VentureInfo, render_context_block
 from lumen.llm.prompt_text import quote
@@ -113,6 +115,17 @@ def synthesis_messages(venture: Venture, inputs: SynthesisInputs) -> list[dict[s
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+def synthesis_task(inputs: SynthesisInputs) -> SynthesisTask:
+    """The week as routing reads it: how much happened, and how much of it went wrong."""
+    failures = sum(1 for f in inputs.facts if f.verdict in ("failure", "mixed") or f.status in ("rejected", "expired"))
+    return SynthesisTask(
+        has_brain=inputs.previous_version > 0,
+        decisions=len(inputs.facts),
+        failures=failures,
+        outcomes=sum(1 for f in inputs.facts if f.verdict),
+    )
+
+
 @dataclass(frozen=True)
 class SynthesisHandler:
     """Registered for `RunKind.SYNTHESIS` by the composition root."""
@@ -120,6 +133,7 @@ class SynthesisHandler:
     db: Database
     gateway: Gateway
     expected: tuple[type[BaseException], ...] = (LLMError,)
+    routing: RoutingPolicy = RoutingPolicy()  # lumen.yml's workspace.routing
 
     async def execute(self, ctx: RunContext) -> RunStatus:
         if ctx.venture is None:
@@ -147,13 +161,22 @@ class _Synthesis:
         if not inputs.facts:
             self.journal.finish_with("finished", Finished(status="nothing new since the last brain"))
             return RunStatus.SUCCEEDED
-        written = await call_model(
+        task = synthesis_task(inputs)
+        policy = self.handler.routing
+        written = await call_routed(
             self.journal,
             self.handler.gateway,
+            policy=policy,
+            route=route_synthesis(task, policy),
+            task="synthesize",
+            summary=(
+                f"Rewrite a venture's knowledge base from last week's work. Brain so far: v{inputs.previous_version}. "
+                f"Decisions since: {task.decisions}; outcomes: {task.outcomes}; failed, mixed or rejected: {task.failures}."
+            ),
             tool_name=WRITE_BRAIN,
             tool_model=WriteBrain,
             messages=synthesis_messages(self.venture, inputs),
-            tier="strong",
+            fixed_tier="strong",
             attribution=Attribution(purpose="synthesize", run_id=self.run.id, venture_id=self.venture.id),
             model_override=self.run.model_override,
         )

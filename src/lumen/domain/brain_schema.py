@@ -59,6 +59,8 @@ class WriteBrain(BaseModel):
     open_bets: list[Statement] = Field(default_factory=list, max_length=MAX_STATEMENTS)
     questions: list[Statement] = Field(default_factory=list, max_length=MAX_STATEMENTS)
     summary: str = Field(default="", max_length=1500)
+    # Read by routing: a fast-tier brain below the policy's floor is rewritten by the strong tier.
+    confidence: float | None = Field(default=None, ge=0, le=1, description="How sure you are of this brain, 0 to 1.")
 
 
 class Insight(BaseModel):

@@ -21,6 +21,7 @@ from pydantic import (
 
 from lumen.domain.cron import validate_cron
 from lumen.domain.permissions import PermissionRules
+from lumen.domain.routing import RoutingPolicy
 
 SLUG = r"^[a-z][a-z0-9-]{1,38}$"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -51,6 +52,8 @@ class AgentConfig(_Strict):
     budget_usd_month: Decimal = Field(default=Decimal("20"), ge=0)
     # Optional: a daily envelope too, so one bad day cannot spend the month.
     budget_usd_day: Decimal | None = Field(default=None, ge=0)
+    # Which tier each wake-up's decision takes (domain.routing); None: the workspace's policy.
+    routing: RoutingPolicy | None = None
 
     @field_validator("schedule")
     @classmethod
@@ -203,6 +206,8 @@ class WorkspaceConfig(_Strict):
     # Envelopes for every model call Lumen makes, whoever it is for.
     budget_usd_month: Decimal | None = Field(default=None, ge=0)
     budget_usd_day: Decimal | None = Field(default=None, ge=0)
+    # Routing by task complexity for synthesis, Ask, and agents without their own `routing`.
+    routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
 
     _tz = field_validator("timezone")(lambda cls, v: VentureConfig._known_zone(v))
     _cron = field_validator("platform_synthesis_schedule")(lambda cls, v: validate_cron(v) or v)

@@ -52,3 +52,6 @@ class ProposeDecisions(BaseModel):
 
     decisions: list[ProposedDecision] = Field(max_length=MAX_DECISIONS)
     summary: str = Field(default="", max_length=1000, description="The wake-up in a paragraph.")
+    confidence: float | None = Field(
+        default=None, ge=0, le=1, description="How sure you are these are the right moves, 0 to 1."
+    )  # read by routing: a fast-tier answer below the policy's floor goes to the strong tier

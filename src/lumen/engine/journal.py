@@ -81,6 +81,12 @@ class Journal:
         """Will the next step come from the journal rather than run?"""
         return self._seq + 1 in self._recorded
 
+    def next_recorded(self) -> str | None:
+        """The name of the next step, when it comes from the journal: a step whose shape depends
+        on lumen.yml (routing) follows what was recorded, not what the file says today."""
+        step = self._recorded.get(self._seq + 1)
+        return step.name if step is not None else None
+
     async def step(
         self,
         kind: StepKind,

@@ -75,7 +75,8 @@ async def _answer(c: Container, question: str, *, user_id: str, channel_id: str)
         if not allowance.allowed:
             return {"text": messages.slow_down("questions", allowance.limit, allowance.retry_after_s)}
         answer = await answer_question(
-            c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id
+            c.db.sessions, c.gateway, c.directory, question, tz=c.workspace_tz, user_id=user_id, channel_id=channel_id,
+            routing=c.config.workspace.routing,
         )
         return {"text": answer.text[:3000], "blocks": answer.blocks}
     except Exception:

@@ -1,0 +1,52 @@
+"""A wake-up's decision, read for routing (domain.routing): its features, from the context.
+
+The policy is the agent's `routing:` in lumen.yml, or the workspace's.
+"""
+
+from __future__ import annotations
+
+from lumen.agents.steps import WakeContext
+from lumen.domain.brain import move_key
+from lumen.domain.config import LumenConfig
+from lumen.domain.gates import EffectiveRule
+from lumen.domain.routing import DecisionTask, RoutingPolicy
+
+
+def policy_for(config: LumenConfig, venture_slug: str, role: str) -> RoutingPolicy:
+    venture = config.venture(venture_slug)
+    agent = next((a for a in venture.agents if a.role == role), None) if venture else None
+    return (agent.routing if agent is not None else None) or config.workspace.routing
+
+
+def decision_task(context: WakeContext, rules: dict[str, EffectiveRule]) -> DecisionTask:
+    """Open moves are the agent's playbook moves not yet made (repeatable ones stay open);
+    a weighty one meets a gate, by its category's rule, or commits money."""
+    block = context.block
+    role = block.agent.role if block.agent else None
+    made = {move_key(s.title) for s in block.since_brain} | {move_key(m.title) for s in block.brain for m in s.moves}
+    open_moves = [
+        item for item in block.playbook
+        if (item.role is None or item.role == role) and (item.repeatable or move_key(item.title) not in made)
+    ]
+    weighty = 0
+    for item in open_moves:
+        rule = rules.get(item.category)
+        if (item.amount_usd or 0) > 0 or (rule is not None and rule.applies_to(item.amount_usd)):
+            weighty += 1
+    return DecisionTask(
+        open_moves=len(open_moves),
+        weighty_moves=weighty,
+        has_brain=context.brain_version is not None,
+        since_brain=len(block.since_brain),
+        pending_approvals=len(block.pending),
+        recent_rejections=len(block.rejected),
+    )
+
+
+def summary(task: DecisionTask) -> str:
+    """What the routing model reads: the features, not the context."""
+    return (
+        f"An agent picks its next moves. Open playbook moves: {task.open_moves}, of which gated or paid: "
+        f"{task.weighty_moves}. Brain: {'yes' if task.has_brain else 'none yet'}. Decisions since the brain: "
+        f"{task.since_brain}. Waiting for approval: {task.pending_approvals}. Rejected lately: {task.recent_rejections}."
+    )
