@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lumen.agents import service
 from lumen.agents.context import FULL, Memory, load_context
 from lumen.agents.prompts import build_classify_messages, build_messages
+from lumen.agents.questions import Asking
 from lumen.agents.steps import DecisionStep, GateStep, WakeContext, WakeFinished
 from lumen.approvals import service as approvals
 from lumen.db.base import utcnow
@@ -25,7 +26,8 @@ from lumen.db.session import Database
 from lumen.domain.config import LumenConfig
 from lumen.domain.gate_check import CLASSIFY_DECISION, ClassifyDecision, read_decision
 from lumen.domain.gates import EffectiveRule, GateCheck, check_gate, effective_rules
-from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
+from lumen.domain.proposals import ProposedDecision, ProposeDecisions
+from lumen.domain.questions import QUESTION_CATEGORY
 from lumen.engine.handlers import Failure, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.engine.llm_step import LLMCall, call_model
@@ -81,6 +83,8 @@ class _WakeUp:
             StepKind.STATE, "context", self._context, WakeContext, run_values=_versions, deferred=True
         )
         proposal = await self._decide(context)
+        if proposal is None:
+            return RunStatus.AWAITING_APPROVAL  # asked a human (ask_human); the answer re-queues the run
         rules = self._rules([p.category for p in proposal.value.decisions])
         gates: list[tuple[int, DecisionStep]] = []
         for ordinal, proposed in enumerate(proposal.value.decisions):
@@ -218,19 +222,19 @@ class _WakeUp:
             )
         return StepResult(output=context)
 
-    async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions]:
-        return await call_model(
-            self.journal,
+    async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions] | None:
+        """The model's decisions; it may ask the approvers first (None: the run waits for them)."""
+        asking = Asking(
+            self.handler.db,
             self.handler.gateway,
-            tool_name=PROPOSE_DECISIONS,
-            tool_model=ProposeDecisions,
-            messages=build_messages(context),
-            tier=self.agent.model_tier,  # type: ignore[arg-type]
-            attribution=Attribution(
-                purpose="decide", run_id=self.run.id, agent_id=self.agent.id, venture_id=self.venture.id
-            ),
-            model_override=self.run.model_override,
+            self.journal,
+            self.run,
+            self.agent,
+            self.venture,
+            rule=lambda: self._rules([QUESTION_CATEGORY])[QUESTION_CATEGORY],
+            timezone=self.handler.config.workspace.timezone,
         )
+        return await asking.decide(build_messages(context))
 
 
 def _versions(output: WakeContext) -> dict[str, Any]:
