@@ -22,7 +22,7 @@ from lumen.domain.proposals import PROPOSE_DECISIONS
 from lumen.domain.questions import ASK_HUMAN
 from lumen.settings import Settings
 from tests.approvals.support import Clicker, click_payload
-from tests.engine.helpers import STUB_MODEL, all_rows, block_text, eventually, get_run, steps_of
+from tests.engine.helpers import STUB_MODEL, all_rows, block_text, eventually, get_run, lumen_cli, steps_of
 from tests.support.openai_stub import OpenAIStub, tool_call
 
 CHANNEL = "venture-brightbox"
@@ -337,3 +337,33 @@ async def test_a_run_asks_at_most_twice_then_must_decide(
             "context", "propose_decisions", "ask_human:0", "answer:0",
             "propose_decisions:1", "ask_human:1", "answer:1", "propose_decisions:2",
         ]
+
+
+async def test_a_replay_asks_nobody_and_hears_what_the_original_run_heard(
+    container: Container, stub: OpenAIStub, stub_settings: Settings, open_stack, config_file
+) -> None:
+    db = container.db
+    stub.enqueue(tool_call(ASK_HUMAN, ASKED), tool_call(PROPOSE_DECISIONS, DECIDED))
+    async with _stub_stack(open_stack, stub) as stack:
+        await _wake(stack)
+        [question] = await _asked(db)
+        await stack.workspace.click("U0BOB", CHANNEL, question.message_ts, "question_option_1")
+        original = await _finished(db, question.run_id)
+        assert original.status == RunStatus.SUCCEEDED
+
+    # The model asks the same again: it hears the original's answer, and nobody is asked.
+    stub.enqueue(tool_call(ASK_HUMAN, ASKED), tool_call(PROPOSE_DECISIONS, DECIDED))
+    result = await lumen_cli(container, config_file, "runs", "replay", str(original.id), "--model", STUB_MODEL)
+    assert result.exit_code == 0, result.output
+    assert len(await all_rows(db, HumanQuestion)) == 1
+    first, replayed = stub.requests[0], stub.requests[2]
+    assert replayed.messages == first.messages and replayed.body["tools"] == first.body["tools"]  # the same prompt
+    assert "“In-house teams”" in _tool_message(stub.requests[3])
+
+    # A question the original never had answered ends the replay, saying why.
+    again = {"question": "And which region of that segment should we start with?", "options": ["EU", "US"]}
+    stub.enqueue(tool_call(ASK_HUMAN, ASKED), tool_call(ASK_HUMAN, again))
+    failed = await lumen_cli(container, config_file, "runs", "replay", str(original.id), "--model", STUB_MODEL)
+    assert failed.exit_code == 1
+    assert "a replay asks nobody" in failed.output
+    assert len(await all_rows(db, HumanQuestion)) == 1

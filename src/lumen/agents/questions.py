@@ -5,7 +5,11 @@ is a journaled step that opens it (its Slack message in the same transaction); t
 pauses like a gate. The answer (or "no answer" at the deadline) becomes a journaled step of its
 own, and the model is called again with its question and the answer in the conversation, the
 answer quoted as data. A run asks at most MAX_QUESTIONS times; after that it is offered only
-`propose_decisions`. Replays (no side effects) are never offered `ask_human`.
+`propose_decisions`.
+
+A replay (no side effects) sends the very same prompt and tools, but asks nobody: a question
+gets the answer the original run got to its question of the same number, and a replay whose
+model asks what the original never had answered fails, saying so.
 
 Step names, in order: `propose_decisions`, `ask_human:0`, `answer:0`, `propose_decisions:1`, …
 so a resumed run replays every finished step and pays for no model call twice.
@@ -72,9 +76,9 @@ class Asking:
     timezone: str = "UTC"
 
     async def decide(self, messages: list[dict[str, Any]]) -> LLMCall[ProposeDecisions] | None:
-        conversation = with_ask_note(messages) if self.run.side_effects else list(messages)
+        conversation = with_ask_note(messages)
         for n in range(MAX_QUESTIONS + 1):
-            may_ask = self.run.side_effects and n < MAX_QUESTIONS
+            may_ask = n < MAX_QUESTIONS
             call = await call_model(
                 self.journal,
                 self.gateway,
@@ -116,14 +120,22 @@ class Asking:
             )
             output.question_id = question.id
 
-        return await self.journal.step(StepKind.TOOL_CALL, f"{ASK_HUMAN}:{n}", action, QuestionAsked, effect=open_it)
+        effect = open_it if self.run.side_effects else None  # a replay asks nobody
+        return await self.journal.step(StepKind.TOOL_CALL, f"{ASK_HUMAN}:{n}", action, QuestionAsked, effect=effect)
 
     async def _answer(self, n: int, asked: QuestionAsked) -> HumanAnswer | None:
         """The answer once a human gave it (or the deadline passed); None while it is pending."""
         closed = None
         if not self.journal.next_is_recorded():
-            async with self.db.sessions() as session:
-                closed = await approvals.answer_of(session, self.run.id, n)
+            asked_in = self.run.id if self.run.side_effects else self.run.replay_of_run_id
+            if asked_in is not None:
+                async with self.db.sessions() as session:
+                    closed = await approvals.answer_of(session, asked_in, n)
+            if closed is None and not self.run.side_effects:
+                raise RunFailed(
+                    f"the model asked a human “{asked.question[:200]}”, which the original run never had "
+                    "answered; a replay asks nobody"
+                )
             if closed is None:
                 return None
 
