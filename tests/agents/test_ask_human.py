@@ -19,7 +19,7 @@ from lumen.container import Container
 from lumen.db.base import utcnow
 from lumen.db.models import Decision, DecisionStatus, HumanQuestion, QuestionStatus, RunStatus, Spend
 from lumen.domain.proposals import PROPOSE_DECISIONS
-from lumen.domain.questions import ASK_HUMAN
+from lumen.domain.ask_human import ASK_HUMAN
 from lumen.settings import Settings
 from tests.approvals.support import Clicker, click_payload
 from tests.engine.helpers import STUB_MODEL, all_rows, block_text, eventually, get_run, lumen_cli, steps_of

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from lumen.domain.proposals import PROPOSE_DECISIONS
-from lumen.domain.questions import ASK_HUMAN
+from lumen.domain.ask_human import ASK_HUMAN
 from lumen.settings import Settings
 from lumen.db.models import Decision, DecisionStatus, RunStatus, Spend
 from lumen.llm._litellm import litellm

@@ -4,7 +4,7 @@ real litellm over HTTP to the OpenAI-compatible stub."""
 from __future__ import annotations
 
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposeDecisions
-from lumen.domain.questions import ASK_HUMAN, AskHuman
+from lumen.domain.ask_human import ASK_HUMAN, AskHuman
 from lumen.llm import Attribution
 from tests.support.openai_stub import OpenAIStub, tool_call
 

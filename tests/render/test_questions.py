@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lumen.domain.questions import MAX_OPTIONS, OPTION_CHARS
+from lumen.domain.ask_human import MAX_OPTIONS, OPTION_CHARS
 from lumen.render.home import home_view
 from lumen.render.limits import MAX_ACTION_ID, MAX_BUTTON_VALUE
 from lumen.render.questions import (

@@ -29,7 +29,7 @@ from lumen.db.models import Agent, Run, StepKind, Venture
 from lumen.db.session import Database
 from lumen.domain.gates import EffectiveRule
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposeDecisions
-from lumen.domain.questions import ASK_HUMAN, MAX_QUESTIONS, AskHuman
+from lumen.domain.ask_human import ASK_HUMAN, MAX_QUESTIONS, AskHuman
 from lumen.engine.handlers import RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.engine.llm_step import LLMCall, call_model

@@ -27,7 +27,7 @@ from lumen.domain.config import LumenConfig
 from lumen.domain.gate_check import CLASSIFY_DECISION, ClassifyDecision, read_decision
 from lumen.domain.gates import EffectiveRule, GateCheck, check_gate, effective_rules
 from lumen.domain.proposals import ProposedDecision, ProposeDecisions
-from lumen.domain.questions import QUESTION_CATEGORY
+from lumen.domain.ask_human import QUESTION_CATEGORY
 from lumen.engine.handlers import Failure, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.engine.llm_step import LLMCall, call_model

@@ -25,7 +25,7 @@ from lumen.db.models import Agent, HumanQuestion, QuestionStatus, Venture
 from lumen.domain.approvals import is_expired, next_reminder
 from lumen.domain.directory import Directory
 from lumen.domain.gates import EffectiveRule
-from lumen.domain.questions import AskHuman
+from lumen.domain.ask_human import AskHuman
 from lumen.engine import outbox
 from lumen.engine.outbox import Sent
 from lumen.log import get_logger
