@@ -23,6 +23,7 @@ from lumen import api
 from lumen.agents import service as agents
 from lumen.agents.context import FULL, Memory
 from lumen.agents.wakeup import WakeUpHandler
+from lumen.approvals import questions
 from lumen.approvals import service as approvals
 from lumen.approvals.tasks import sweep
 from lumen.brain import service as brain
@@ -133,7 +134,7 @@ def make_scheduler(c: Container) -> Scheduler:
 
 def make_outbox(c: Container, client: AsyncWebClient, **options: Any) -> OutboxDispatcher:
     # Features that remember where their messages landed (a decision's permalink, an approval's ts).
-    delivered = [agents.on_post_delivered, approvals.on_post_delivered, brain.on_chart_delivered]
+    delivered = [agents.on_post_delivered, approvals.on_post_delivered, questions.on_post_delivered, brain.on_chart_delivered]
     return OutboxDispatcher(c.db, client, queued=c.signals.outbox, delivered=delivered, **options)
 
 

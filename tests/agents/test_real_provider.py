@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from lumen.domain.proposals import PROPOSE_DECISIONS
+from lumen.domain.ask_human import ASK_HUMAN
 from lumen.settings import Settings
 from lumen.db.models import Decision, DecisionStatus, RunStatus, Spend
 from lumen.llm._litellm import litellm
@@ -63,12 +64,12 @@ async def test_a_wake_up_on_a_real_provider_stores_posts_and_pays_for_its_decisi
         [decision_id] = await ws.wait_for(lambda: decision_ids_posted(ws.messages("venture-brightbox")), timeout=15)
         [card] = [m for m in ws.messages("venture-brightbox") if not m.is_reply and m.bot_id]
 
-        # What went over the wire: litellm's OpenAI request, forced to call the tool.
+        # What went over the wire: litellm's OpenAI request, made to call a tool: decide, or ask a human.
         [request] = stub.requests
         assert request.path == "/v1/chat/completions" and request.model == "lumen-e2e-priced"
         assert request.headers["Authorization"] == "Bearer sk-lumen-test-not-a-key"
-        assert [t["function"]["name"] for t in request.body["tools"]] == [PROPOSE_DECISIONS]
-        assert request.body["tool_choice"] == {"type": "function", "function": {"name": PROPOSE_DECISIONS}}
+        assert [t["function"]["name"] for t in request.body["tools"]] == [PROPOSE_DECISIONS, ASK_HUMAN]
+        assert request.body["tool_choice"] == "required"
         assert request.messages[0]["role"] == "system" and "ceo agent of Brightbox Studio" in request.messages[0]["content"]
         assert "<lumen-context>" in request.messages[1]["content"]
 

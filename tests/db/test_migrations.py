@@ -21,7 +21,7 @@ from tests.support.databases import sqlite_url
 CONCEPT_TABLES = {
     "ventures", "agents", "runs", "steps", "decisions", "gate_policy_versions", "approvals",
     "approval_votes", "outcomes", "brain_versions", "platform_insights", "spend", "outbox",
-    "slack_event_receipts",
+    "slack_event_receipts", "human_questions",
 }
 FTS_TRIGGERS = {"decisions_fts_insert", "decisions_fts_delete", "decisions_fts_update"}
 

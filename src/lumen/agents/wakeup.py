@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lumen.agents import routing, service
 from lumen.agents.context import FULL, Memory, load_context
 from lumen.agents.prompts import build_classify_messages, build_messages
+from lumen.agents.questions import Asking
 from lumen.agents.steps import DecisionStep, GateStep, WakeContext, WakeFinished
 from lumen.approvals import service as approvals
 from lumen.db.base import utcnow
@@ -26,6 +27,7 @@ from lumen.domain.config import LumenConfig
 from lumen.domain.gate_check import CLASSIFY_DECISION, ClassifyDecision, read_decision
 from lumen.domain.gates import EffectiveRule, GateCheck, check_gate, effective_rules
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
+from lumen.domain.ask_human import QUESTION_CATEGORY
 from lumen.engine.handlers import Failure, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.domain.routing import route_decision
@@ -83,6 +85,8 @@ class _WakeUp:
             StepKind.STATE, "context", self._context, WakeContext, run_values=_versions, deferred=True
         )
         proposal = await self._decide(context)
+        if proposal is None:
+            return RunStatus.AWAITING_APPROVAL  # asked a human (ask_human); the answer re-queues the run
         rules = self._rules([p.category for p in proposal.value.decisions])
         gates: list[tuple[int, DecisionStep]] = []
         for ordinal, proposed in enumerate(proposal.value.decisions):
@@ -220,26 +224,43 @@ class _WakeUp:
             )
         return StepResult(output=context)
 
-    async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions]:
-        # Routed by complexity (agents/routing.py): with `fixed`, the agent's own tier as before.
+    async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions] | None:
+        """The model's decisions; it may ask the approvers first (None: the run waits for them).
+        Each model call is routed by complexity (agents/routing.py): with `fixed`, the agent's
+        own tier as before."""
         task = routing.decision_task(context, self._rules([item.category for item in context.block.playbook]))
         policy = routing.policy_for(self.handler.config, self.venture.slug, self.agent.role)
-        return await call_routed(
-            self.journal,
+
+        async def call(**kwargs: Any) -> LLMCall[Any]:
+            return await call_routed(
+                self.journal,
+                self.handler.gateway,
+                policy=policy,
+                route=route_decision(task, policy),
+                task="decide",
+                summary=routing.summary(task),
+                tool_name=PROPOSE_DECISIONS,
+                tool_model=ProposeDecisions,
+                fixed_tier=self.agent.model_tier,  # type: ignore[arg-type]
+                attribution=Attribution(
+                    purpose="decide", run_id=self.run.id, agent_id=self.agent.id, venture_id=self.venture.id
+                ),
+                model_override=self.run.model_override,
+                **kwargs,
+            )
+
+        asking = Asking(
+            self.handler.db,
             self.handler.gateway,
-            policy=policy,
-            route=route_decision(task, policy),
-            task="decide",
-            summary=routing.summary(task),
-            tool_name=PROPOSE_DECISIONS,
-            tool_model=ProposeDecisions,
-            messages=build_messages(context),
-            fixed_tier=self.agent.model_tier,  # type: ignore[arg-type]
-            attribution=Attribution(
-                purpose="decide", run_id=self.run.id, agent_id=self.agent.id, venture_id=self.venture.id
-            ),
-            model_override=self.run.model_override,
+            self.journal,
+            self.run,
+            self.agent,
+            self.venture,
+            rule=lambda: self._rules([QUESTION_CATEGORY])[QUESTION_CATEGORY],
+            timezone=self.handler.config.workspace.timezone,
+            call=call,
         )
+        return await asking.decide(build_messages(context))
 
 
 def _versions(output: WakeContext) -> dict[str, Any]:

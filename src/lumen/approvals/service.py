@@ -18,6 +18,9 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.approvals import repository
+# Questions agents ask humans (`ask_human`) share the approvers, expiry and reminders of gates;
+# they live in approvals/questions.py, and the wake-up reaches them through this service.
+from lumen.approvals.questions import answer_of, open_question  # noqa: F401
 from lumen.db.base import utcnow
 from lumen.db.models import Approval, ApprovalStatus, Decision, DecisionStatus, Venture
 from lumen.domain.approvals import Tally, is_expired, next_reminder

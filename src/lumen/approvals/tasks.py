@@ -7,6 +7,8 @@
 - Reminders: a thread reply under the approval message and a DM to each approver.
 - Resume: a paused run whose gate was resolved while it was still pausing is
   re-queued (the click found it `running`, not yet `awaiting_approval`).
+- Questions agents asked humans (`ask_human`): the same three, except that a question past
+  its deadline closes without an answer and its run goes on (questions do not escalate).
 
 Every replica may sweep; conditional updates and outbox keys make that safe. Each
 approval is its own transaction, so one that fails does not hold up the rest.
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from lumen.approvals import repository, service
+from lumen.approvals import questions, repository, service
 from lumen.db.base import utcnow
 from lumen.db.session import Database
 from lumen.domain.directory import Directory
@@ -32,10 +34,14 @@ class SweepReport:
     escalated: list[int] = field(default_factory=list)
     reminded: list[int] = field(default_factory=list)
     resumed: list[int] = field(default_factory=list)
+    questions_expired: list[int] = field(default_factory=list)
+    questions_reminded: list[int] = field(default_factory=list)
 
     @property
     def anything(self) -> bool:
-        return bool(self.expired or self.escalated or self.reminded or self.resumed)
+        return bool(
+            self.expired or self.escalated or self.reminded or self.resumed or self.questions_expired or self.questions_reminded
+        )
 
 
 async def sweep(db: Database, directory: Directory, now: datetime | None = None) -> SweepReport:
@@ -55,8 +61,10 @@ async def sweep(db: Database, directory: Directory, now: datetime | None = None)
         async with db.transaction() as session:
             if await service.remind(session, directory, approval_id, now):
                 report.reminded.append(approval_id)
+    await _sweep_questions(db, directory, now, report)
     async with db.transaction() as session:
         report.resumed = await service.resume_stranded(session)
+        report.resumed += await questions.resume_stranded(session)
     if report.anything:
         log.info(
             "lumen.approvals.swept",
@@ -64,5 +72,20 @@ async def sweep(db: Database, directory: Directory, now: datetime | None = None)
             escalated=report.escalated,
             reminded=report.reminded,
             resumed=report.resumed,
+            questions_expired=report.questions_expired,
+            questions_reminded=report.questions_reminded,
         )
     return report
+
+
+async def _sweep_questions(db: Database, directory: Directory, now: datetime, report: SweepReport) -> None:
+    async with db.sessions() as session:
+        due, to_remind = await questions.due(session, now)
+    for question_id in due:
+        async with db.transaction() as session:
+            if await questions.expire(session, question_id, now):
+                report.questions_expired.append(question_id)
+    for question_id in to_remind:
+        async with db.transaction() as session:
+            if await questions.remind(session, directory, question_id, now):
+                report.questions_reminded.append(question_id)

@@ -64,6 +64,12 @@ class ApprovalStatus(str, enum.Enum):
     ESCALATED = "escalated"
 
 
+class QuestionStatus(str, enum.Enum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+    EXPIRED = "expired"  # nobody answered in time: the run goes on without an answer
+
+
 class Verdict(str, enum.Enum):
     SUCCESS = "success"
     FAILURE = "failure"

@@ -31,6 +31,7 @@ from lumen.db.enums import (
     ApprovalStatus,
     DecisionStatus,
     OutboxStatus,
+    QuestionStatus,
     RunKind,
     RunStatus,
     RunTrigger,
@@ -223,6 +224,37 @@ class Approval(IdMixin, TimestampMixin, Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+class HumanQuestion(IdMixin, TimestampMixin, Base):
+    """A question an agent asked its venture's approvers instead of deciding (`ask_human`).
+
+    Like an approval: answered exactly once (one conditional UPDATE), with an expiry,
+    reminders and the approvers frozen when it opened; the paused run resumes with the answer.
+    """
+
+    __tablename__ = "human_questions"
+    __table_args__ = (
+        Index("ix_human_questions_status_expires", "status", "expires_at"),
+        # A replayed step must not ask the same question twice.
+        UniqueConstraint("run_id", "ordinal"),
+    )
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)  # the run's first, second… question
+    venture_id: Mapped[int] = mapped_column(ForeignKey("ventures.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[QuestionStatus] = mapped_column(_enum(QuestionStatus), default=QuestionStatus.PENDING)
+    approvers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    expires_at: Mapped[datetime]
+    next_reminder_at: Mapped[datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None]
+
+
 class ApprovalVote(IdMixin, TimestampMixin, Base):
     """One approver's vote; a 2-of-N gate resolves when enough votes agree."""
 
@@ -368,10 +400,12 @@ __all__ = [
     "Decision",
     "DecisionStatus",
     "GatePolicyVersion",
+    "HumanQuestion",
     "OutboxMessage",
     "OutboxStatus",
     "Outcome",
     "PlatformInsight",
+    "QuestionStatus",
     "Run",
     "RunKind",
     "RunStatus",

@@ -7,9 +7,9 @@ its tokens and cost. A replay reads the step back and pays nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Union
 
 from pydantic import BaseModel
 
@@ -75,12 +75,15 @@ async def call_model(
     attribution: Attribution,
     model_override: str | None = None,
     step_name: str | None = None,
-) -> LLMCall[M]:
+    alternatives: Mapping[str, type[BaseModel]] | None = None,
+) -> LLMCall[Any]:
     """Call `tool_name` once per run (or per `step_name`), ever, and journal it; its cost is
-    added to the run's."""
-    output_type = LLMCall[tool_model]  # type: ignore[valid-type]
+    added to the run's. With `alternatives`, the model calls one of all the tools, and the
+    call's `tool_name` says which (its value is that tool's model, read back the same way)."""
+    values = (tool_model, *(alternatives or {}).values())
+    output_type = LLMCall[Union[values]] if len(values) > 1 else LLMCall[tool_model]  # type: ignore[valid-type]
 
-    async def action() -> StepResult[LLMCall[M]]:
+    async def action() -> StepResult[LLMCall[Any]]:
         result = await gateway.call_tool(
             tier,
             list(messages),
@@ -88,6 +91,7 @@ async def call_model(
             tool_name=tool_name,
             attribution=attribution,
             model=model_override,
+            alternatives=alternatives,
         )
         return StepResult(output=output_type.of(result), cost_usd=result.cost_usd, input={"messages": result.messages})
 

@@ -15,9 +15,9 @@ lists the route taken.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar, Union
 
 from pydantic import BaseModel
 
@@ -112,6 +112,7 @@ async def call_routed(
     model_override: str | None = None,
     step_name: str | None = None,
     confidence: Callable[[M], float | None] = lambda value: getattr(value, "confidence", None),
+    alternatives: Mapping[str, type[BaseModel]] | None = None,
 ) -> LLMCall[M]:
     """The call on the tier the task needs; `route` is the rules' verdict on it and `summary`
     the features the routing model reads where they are unsure. Its cost includes routing
@@ -124,6 +125,7 @@ async def call_routed(
         return await call_model(
             steps, gateway, tool_name=tool_name, tool_model=tool_model, messages=messages,  # type: ignore[arg-type]
             tier=fixed_tier, attribution=attribution, model_override=model_override, step_name=step_name,
+            alternatives=alternatives,
         )
 
     async def choose() -> StepResult[RouteChoice]:
@@ -134,7 +136,7 @@ async def call_routed(
     log.info("lumen.route.chosen", task=task, tier=choice.tier, by=choice.by, why=choice.why, run_id=attribution.run_id)
     spent = choice.cost_usd
     if choice.tier == "fast":
-        tried = await _fast_try(steps, gateway, name, tool_name, tool_model, messages, attribution)
+        tried = await _fast_try(steps, gateway, name, tool_name, tool_model, messages, attribution, alternatives)
         spent += tried.cost_usd
         reason = tried.error or (low_confidence(confidence(tried.call.value), policy) if tried.call else "no answer")
         recorded = steps.next_recorded()
@@ -147,7 +149,7 @@ async def call_routed(
         log.info("lumen.route.escalated", task=task, reason=reason, run_id=attribution.run_id)
     call = await call_model(
         steps, gateway, tool_name=tool_name, tool_model=tool_model, messages=messages,  # type: ignore[arg-type]
-        tier="strong", attribution=attribution, step_name=step_name,
+        tier="strong", attribution=attribution, step_name=step_name, alternatives=alternatives,
     )
     return _with_cost(call, spent)
 
@@ -178,15 +180,19 @@ async def _choose(
 async def _fast_try(
     steps: Steps, gateway: Gateway, name: str, tool_name: str, tool_model: type[M],
     messages: Sequence[dict[str, Any]], attribution: Attribution,
+    alternatives: Mapping[str, type[BaseModel]] | None = None,
 ) -> FastTry[M]:
-    output_type = FastTry[tool_model]  # type: ignore[valid-type]
-    call_type = LLMCall[tool_model]  # type: ignore[valid-type]
+    values = (tool_model, *(alternatives or {}).values())
+    value_type = Union[values] if len(values) > 1 else tool_model  # type: ignore[valid-type]
+    output_type = FastTry[value_type]  # type: ignore[valid-type]
+    call_type = LLMCall[value_type]  # type: ignore[valid-type]
 
     async def action() -> StepResult[FastTry[M]]:
         try:
             result = await gateway.call_tool(
                 "fast", list(messages), tool_model=tool_model, tool_name=tool_name, attribution=attribution,
                 max_invalid_retries=0,  # one try: a wrong answer goes to the strong tier, not back
+                alternatives=alternatives,
             )
         except BudgetExceeded:
             raise

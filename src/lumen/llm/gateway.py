@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -143,16 +143,25 @@ class Gateway:
         model: str | None = None,
         max_tokens: int | None = None,
         timeout_s: float | None = None,
-    ) -> ToolResult[M]:
+        alternatives: Mapping[str, type[BaseModel]] | None = None,
+    ) -> ToolResult[Any]:
         """Force a call of `tool_name` and return its arguments validated by `tool_model`.
 
+        With `alternatives` (other tool names and their models), the model must call one of
+        them all, and the result's `tool_name` says which; its value is that tool's model.
         Invalid or missing arguments are sent back to the model with what was wrong, at most
         `max_invalid_retries` times; then InvalidModelOutput is raised and nothing is returned.
         """
-        params = {
-            "tools": [tool_spec(tool_model, tool_name, tool_description)],
-            "tool_choice": {"type": "function", "function": {"name": tool_name}},
+        models: dict[str, type[BaseModel]] = {tool_name: tool_model, **(alternatives or {})}
+        params: dict[str, Any] = {
+            "tools": [
+                tool_spec(m, name, tool_description if name == tool_name else None) for name, m in models.items()
+            ],
+            "tool_choice": (
+                {"type": "function", "function": {"name": tool_name}} if len(models) == 1 else "required"
+            ),
         }
+        wanted = " or ".join(f"`{name}`" for name in models)
         attempts: list[Attempt] = []
         reasons: list[str] = []
         conversation = list(messages)
@@ -162,26 +171,27 @@ class Gateway:
             used, response = await self._call_chain(
                 chain, conversation, params, attribution, max_tokens, timeout_s, attempts
             )
-            call = _tool_call(response, tool_name)
+            call = _tool_call(response, models)
             raw = call["function"]["arguments"] if call else None
             if call is None:
-                reason = f"the model answered without calling `{tool_name}`"
+                reason = f"the model answered without calling {wanted}"
             else:
-                value, reason = parse_tool_arguments(tool_model, raw)
+                called = call["function"]["name"]
+                value, reason = parse_tool_arguments(models[called], raw)
                 if reason is None and raw is not None:
                     return ToolResult(
                         model=used,
                         messages=conversation,
                         text=_text(response),
                         value=value,
-                        tool_name=tool_name,
+                        tool_name=called,
                         tool_arguments=raw,
                         attempts=tuple(attempts),
                         invalid_outputs=tuple(reasons),
                     )
             reasons.append(reason)
             log.warning("lumen.llm.invalid_output", model=used, reason=reason, **_ids(attribution))
-            conversation = conversation + _correction(response, tool_name, reason)
+            conversation = conversation + _correction(response, wanted, reason)
             # Ask the model that answered to fix its own answer; keep the rest as fallbacks.
             chain = chain[chain.index(used) :]
         raise InvalidModelOutput(used, tool_name, reasons[-1], raw=raw, attempts=tuple(attempts))
@@ -424,14 +434,15 @@ def _tool_calls(response: Any) -> list[dict[str, Any]]:
     return plain
 
 
-def _tool_call(response: Any, tool_name: str) -> dict[str, Any] | None:
-    return next((c for c in _tool_calls(response) if c["function"]["name"] == tool_name), None)
+def _tool_call(response: Any, names: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first call of one of the offered tools."""
+    return next((c for c in _tool_calls(response) if c["function"]["name"] in names), None)
 
 
-def _correction(response: Any, tool_name: str, reason: str) -> Messages:
+def _correction(response: Any, wanted: str, reason: str) -> Messages:
     """The refused answer, then what was wrong with it, in the shape providers accept."""
     instruction = (
-        f"That was refused: {reason}. Call `{tool_name}` again, once, with arguments that "
+        f"That was refused: {reason}. Call {wanted} again, once, with arguments that "
         "match its JSON schema exactly."
     )
     calls = _tool_calls(response)

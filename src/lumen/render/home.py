@@ -6,6 +6,7 @@ from typing import Any
 
 from lumen.render.approvals import ApprovalCard, pending_list_blocks
 from lumen.render.common import clip, context, divider, escape, header, section, usd
+from lumen.render.questions import QuestionCard, pending_questions_blocks
 from lumen.render.limits import MAX_BLOCKS_MODAL, Block, check_blocks
 from lumen.render.status import StatusReport, VentureStatus
 
@@ -26,13 +27,20 @@ def _chart(venture: VentureStatus) -> list[Block]:
 
 
 def home_view(
-    report: StatusReport, user_id: str, approvals: list[ApprovalCard] | None = None, note: str | None = None
+    report: StatusReport,
+    user_id: str,
+    approvals: list[ApprovalCard] | None = None,
+    note: str | None = None,
+    *,
+    questions: list[QuestionCard] | None = None,
 ) -> dict[str, Any]:
-    """`note`: what just happened to the viewer's own click here (approved, or why not)."""
+    """`note`: what just happened to the viewer's own click here (approved, or why not);
+    `questions`: agents' questions the viewer may answer, listed beside the approvals."""
     blocks: list[Block] = [section(f"Hi <@{user_id}>. Here is what is waiting for you, and what your ventures are doing.")]
     if note:
         blocks.append(context(note))
     blocks += pending_list_blocks(approvals or [], heading="Waiting for your approval")
+    blocks += pending_questions_blocks(questions or [])
     blocks += [divider(), header("Ventures")]
     room = MAX_BLOCKS_MODAL - 1  # the footer
     for venture in report.ventures:

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from lumen.container import Container
 from lumen.settings import Settings
 from lumen.slack.identity import BotIdentity
-from lumen.slack.listeners import actions, approvals, ask, commands, events, outcomes
+from lumen.slack.listeners import actions, approvals, ask, commands, events, outcomes, questions
 from lumen.slack.middleware import DedupeEvents, InboxApp
 
 SLACK_PATH = "/slack/events"
@@ -59,6 +59,7 @@ def build_slack_app(c: Container, client: AsyncWebClient, identity: BotIdentity 
     events.register(app, c)
     actions.register(app, c)
     approvals.register(app, c)
+    questions.register(app, c)
     outcomes.register(app, c)
     ask.register(app, c)
     return app

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from lumen.approvals import questions
 from lumen.approvals import service as approvals
 from lumen.container import Container
 from lumen.engine import outbox
@@ -24,10 +25,10 @@ async def publish_home(c: Container, user_id: str, key: str, note: str | None = 
         hidden = await ventures.hidden_from(session, c.directory, ventures.Reader(user_id, None))
         report = await venture_status(session, workspace_tz=c.workspace_tz, hidden=hidden)
         cards = await approvals.pending_for(session, c.directory, user_id)
+        asked = await questions.pending_for(session, c.directory, user_id)
+    view = home_view(report, user_id, cards, note, questions=asked)
     async with c.db.transaction() as session:
-        await outbox.enqueue(
-            session, "views.publish", {"user_id": user_id, "view": home_view(report, user_id, cards, note)}, dedupe_key=key
-        )
+        await outbox.enqueue(session, "views.publish", {"user_id": user_id, "view": view}, dedupe_key=key)
     c.signals.outbox.notify()
 
 
