@@ -84,8 +84,8 @@ async def costs_report(
         )
         for v in scoped
     ]
-    if venture_ref:
-        chart = next((e.series for e in envelopes if e.scope == "venture"), None)
+    if venture_ref:  # as App Home draws it: the same chart, shared within the hour
+        chart = next((e.series for e in _measured(envelopes)[0]), None)
     else:  # everything the reader may see, against the platform's budget if there is one
         chart = _envelope("all ventures", "platform", points, now, platform.month_usd if platform else None).series
     return CostsReport(
@@ -116,15 +116,7 @@ async def home_costs(
     transaction). A venture without a budget of its own is measured against its agents' together."""
     report = await costs_report(session, None, now, platform, hidden=hidden)
     agent_lines = [e for e in report.envelopes if e.scope == "agent"]
-    lines, summed = [], set()
-    for line in (e for e in report.envelopes if e.scope == "venture"):
-        budgets = [a.budget_usd for a in agent_lines if a.name.startswith(f"{line.name}/") and a.budget_usd is not None]
-        if line.budget_usd is None and budgets:
-            total = sum(budgets, Decimal(0))
-            series = replace(line.series, budget_usd=total) if line.series else None
-            line = replace(line, projection=replace(line.projection, budget_usd=total), series=series)
-            summed.add(line.name)
-        lines.append(line)
+    lines, summed = _measured(report.envelopes)
     made = await charts_for(session, {e.name: e.series for e in charted(lines) if e.series is not None}, now)
     blocks = {chart.key.split(":")[1]: chart.block for chart in made}
     view = HomeCosts(
@@ -137,6 +129,22 @@ async def home_costs(
         summed=frozenset(summed),
     )
     return view, made
+
+
+def _measured(envelopes: list[EnvelopeLine]) -> tuple[list[EnvelopeLine], set[str]]:
+    """The ventures' lines, each against its budget or, without one, its agents' together
+    (and which are so measured): what App Home and the charts show."""
+    agents = [e for e in envelopes if e.scope == "agent"]
+    lines, summed = [], set()
+    for line in (e for e in envelopes if e.scope == "venture"):
+        budgets = [a.budget_usd for a in agents if a.name.startswith(f"{line.name}/") and a.budget_usd is not None]
+        if line.budget_usd is None and budgets:
+            total = sum(budgets, Decimal(0))
+            series = replace(line.series, budget_usd=total) if line.series else None
+            line = replace(line, projection=replace(line.projection, budget_usd=total), series=series)
+            summed.add(line.name)
+        lines.append(line)
+    return lines, summed
 
 
 async def report_chart(session: AsyncSession, report: CostsReport, hidden: frozenset[str], now: datetime) -> CostChart | None:
