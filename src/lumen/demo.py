@@ -49,13 +49,17 @@ class SmallEnvelope:
     venture: str
     role: str
     budget_usd_day: Decimal
+    # The venture's month, on the simulated prices' scale, so that its chart shows the spend
+    # against a budget it can reach (the example's budgets are for real prices).
+    venture_budget_usd_month: Decimal
     most_wakes: int = 8
 
 
 # Acme's cmo may spend 4 cents a day of simulated money: a wake-up reserves about 3 (a full
 # context and the whole output cap) and settles at under 1, so its second or third wake-up
 # of the day crosses 80 % and the next is stopped. Its weekly history stays under 80 %.
-SMALL_ENVELOPE = SmallEnvelope("acme", "cmo", Decimal("0.04"))
+# Acme's month of simulated work comes to some 30 cents: 60 cents is a budget it does not reach.
+SMALL_ENVELOPE = SmallEnvelope("acme", "cmo", Decimal("0.04"), Decimal("0.60"))
 
 
 async def spend_the_small_envelope(c: Container, envelope: SmallEnvelope = SMALL_ENVELOPE) -> int:

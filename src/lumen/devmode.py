@@ -85,13 +85,14 @@ def start_over(settings: Settings) -> list[Path]:
 
 
 def demo_config() -> LumenConfig:
-    """The example lumen.yml, with the demo's small envelope (demo.SMALL_ENVELOPE) on one
-    agent, so that a first start shows a budget warning and a stop."""
+    """The example lumen.yml, with the demo's small envelopes (demo.SMALL_ENVELOPE): one
+    agent's day, so that a first start shows a budget warning and a stop, and its venture's
+    month, on the scale of the offline model's simulated prices."""
     text = files("lumen").joinpath("templates/lumen.example.yml").read_text(encoding="utf-8")
     config = parse_config(text, source="lumen dev's demo lumen.yml")
     small = SMALL_ENVELOPE
     ventures = tuple(
-        v.model_copy(update={"agents": tuple(
+        v.model_copy(update={"budget_usd_month": small.venture_budget_usd_month if v.slug == small.venture else v.budget_usd_month, "agents": tuple(
             a.model_copy(update={"budget_usd_day": small.budget_usd_day}) if v.slug == small.venture and a.role == small.role else a
             for a in v.agents
         )})

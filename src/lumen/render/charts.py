@@ -143,7 +143,8 @@ def spend_chart(series: SpendSeries) -> bytes:
         axis.axhline(float(series.budget_usd), color=BUDGET, linewidth=1.2, label=f"budget ${series.budget_usd:.2f}")
         axis.axhline(float(series.budget_usd) * 0.8, color=BUDGET, linewidth=0.8, linestyle=":", label="80 %: warning")
     axis.set_xlim(1, series.days_in_month + 1)
-    axis.set_ylim(bottom=0)
+    top = max([float(series.budget_usd or 0)] + [float(p[3]) for p in series.forecast] + [float(v) for _, v in series.spent])
+    axis.set_ylim(0, top * 1.35 if top > 0 else 1)  # room above the budget line for the legend
     axis.set_xlabel(f"day of {series.month} (UTC)", fontsize=7, color=MUTED)
     axis.set_ylabel("spent this month ($)", fontsize=8, color=MUTED)
     axis.tick_params(axis="both", colors=MUTED, labelsize=7)
@@ -151,7 +152,7 @@ def spend_chart(series: SpendSeries) -> bytes:
     if series.simulated:
         title += " · SIMULATED PRICES"
     axis.set_title(title, fontsize=9, color=INK, loc="left")
-    axis.legend(fontsize=6, loc="upper left", frameon=False)
+    axis.legend(fontsize=6, loc="upper left", frameon=False, ncols=5)
     for side in ("top", "right"):
         axis.spines[side].set_visible(False)
     figure.tight_layout()
