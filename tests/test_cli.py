@@ -213,6 +213,14 @@ ventures:
     assert data["scope"] == "all ventures" and data["by_model"][0]["name"] == "openai/gpt-4o"
     assert {e["name"]: e["budget_usd"] for e in data["envelopes"]} == {"acme": 40.0, "acme/ceo": 25.0}
     assert data["by_agent"][0]["calls"] == data["calls"]  # only the ceo spent
+
+    charted = await lumen(tmp_path, "costs", "acme", "--chart", str(tmp_path / "acme.png"), **env)
+    assert charted.code == 0, charted.err
+    assert f"chart: {tmp_path / 'acme.png'}" in charted.out
+    from PIL import Image
+
+    with Image.open(tmp_path / "acme.png") as image:
+        assert image.format == "PNG" and image.size == (640, 300)
     assert [w["agent"] for w in data["next_wake"]] == ["acme/ceo"] and data["next_wake"][0]["runs_seen"] == 0
     missing = await lumen(tmp_path, "costs", "nosuch", **env)
     assert missing.code == 2 and "No venture called" in missing.err and "Traceback" not in missing.err

@@ -228,7 +228,11 @@ def status(venture: str | None) -> None:
 @main.command()
 @click.argument("venture", required=False)
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON, for a spreadsheet or a finance tool.")
-def costs(venture: str | None, as_json: bool) -> None:
+@click.option(
+    "--chart", "chart_path", type=click.Path(dir_okay=False, writable=True), default=None,
+    help="Also write the chart of spend per day against budget, with its forecast, to this PNG file.",
+)
+def costs(venture: str | None, as_json: bool, chart_path: str | None) -> None:
     """Spend this month (UTC) by venture, agent, purpose and model; unit costs; projections."""
     settings = _settings()
 
@@ -246,6 +250,14 @@ def costs(venture: str | None, as_json: bool) -> None:
         finally:
             await c.db.dispose()
         click.echo(json.dumps(costs_json(report), indent=2) if as_json else costs_table(report))
+        if chart_path and report.chart is not None:
+            from pathlib import Path
+
+            from lumen.render.charts import spend_chart
+
+            Path(chart_path).write_bytes(spend_chart(report.chart))
+            if not as_json:
+                click.echo(f"\nchart: {chart_path}")
 
     _run(go())
 

@@ -12,19 +12,28 @@ Only the last week is in Slack: its decisions, the approvals it left open for a 
 decide, and the brain summaries and insights built from it (with their charts). The weeks
 before happened "before you started Lumen", so their Slack messages are dropped, not sent.
 On first start every agent is also woken once, so the channels show fresh decisions at once.
+
+Costs show too: `lumen dev` prices the offline model at its simulated table, and the demo
+gives one agent a small daily envelope (`SMALL_ENVELOPE`). On first start that agent works
+until its envelope stops it, so its channel shows spend, the 80 % warning and the stop
+(what was stopped, and why), all marked as simulated prices.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 
 from lumen.agents import service as agents
 from lumen.clock import utcnow
 from lumen.container import Container
-from lumen.db.models import Approval, ApprovalStatus, Decision, OutboxMessage, OutboxStatus
+from lumen.db.models import Agent, Approval, ApprovalStatus, Decision, OutboxMessage, OutboxStatus, RunStatus, RunTrigger, Venture
+from lumen.engine import runs
 from lumen.log import get_logger
+from lumen.runtime import make_worker
 from lumen.simulator import Simulation, world_around
 
 log = get_logger(__name__)
@@ -33,6 +42,55 @@ WEEKS = 26  # two quarters: enough for "last quarter" questions and a rate that 
 SEED = 16  # a world whose story reads well; benchmarks/flywheel.py shows the effect across seeds
 OPEN_WEEKS = 2  # the last weeks, whose decisions are in Slack and whose gates wait for a person
 DAYS = (0,)  # each agent wakes on Mondays: two quarters in about five seconds
+
+
+@dataclass(frozen=True)
+class SmallEnvelope:
+    venture: str
+    role: str
+    budget_usd_day: Decimal
+    # The venture's month, on the simulated prices' scale, so that its chart shows the spend
+    # against a budget it can reach (the example's budgets are for real prices).
+    venture_budget_usd_month: Decimal
+    most_wakes: int = 8
+
+
+# Acme's cmo may spend 4 cents a day of simulated money: a wake-up reserves about 3 (a full
+# context and the whole output cap) and settles at under 1, so its second or third wake-up
+# of the day crosses 80 % and the next is stopped. Its weekly history stays under 80 %.
+# Acme's month of simulated work comes to some 30 cents: 60 cents is a budget it does not reach.
+SMALL_ENVELOPE = SmallEnvelope("acme", "cmo", Decimal("0.04"), Decimal("0.60"))
+
+
+async def spend_the_small_envelope(c: Container, envelope: SmallEnvelope = SMALL_ENVELOPE) -> int:
+    """Wake the small envelope's agent until its daily budget stops it (the ledger posts the
+    warning and the stop); returns the wake-ups it took. Nothing to show when the offline
+    model is free, or the agent is not configured with that envelope."""
+    if not c.settings.offline_simulated_prices:
+        return 0
+    async with c.db.sessions() as session:
+        agent = await session.scalar(
+            select(Agent).join(Venture, Venture.id == Agent.venture_id).where(Venture.slug == envelope.venture, Agent.role == envelope.role)
+        )
+    if agent is None or agent.budget_usd_day is None:
+        return 0
+    worker = make_worker(c, concurrency=1)
+    now = utcnow()
+    for wake in range(1, envelope.most_wakes + 1):
+        async with c.db.transaction() as session:
+            run_id = await runs.enqueue_new(
+                session,
+                key=f"demo:budget:{envelope.venture}/{envelope.role}:{now.isoformat()}:{wake}",
+                trigger=RunTrigger.MANUAL,
+                agent_id=agent.id,
+                venture_id=agent.venture_id,
+                scheduled_for=utcnow(),
+                context={"requested_by": "lumen dev (the demo's small envelope)"},
+            )
+        if await worker.run_one(run_id) == RunStatus.FAILED:
+            log.info("lumen.demo.envelope_spent", agent=f"{envelope.venture}/{envelope.role}", wakes=wake)
+            return wake
+    return envelope.most_wakes
 
 
 async def is_empty(c: Container) -> bool:

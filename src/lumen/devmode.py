@@ -28,7 +28,7 @@ from aiohttp import web
 
 from lumen.config import load_config, parse_config
 from lumen.container import Container
-from lumen.demo import is_empty, seed_history, wake_everyone
+from lumen.demo import SMALL_ENVELOPE, is_empty, seed_history, spend_the_small_envelope, wake_everyone
 from lumen.domain.config import LumenConfig
 from lumen.errors import ConfigError
 from lumen.llm.offline_prices import SIMULATED_NOTE
@@ -85,8 +85,20 @@ def start_over(settings: Settings) -> list[Path]:
 
 
 def demo_config() -> LumenConfig:
+    """The example lumen.yml, with the demo's small envelopes (demo.SMALL_ENVELOPE): one
+    agent's day, so that a first start shows a budget warning and a stop, and its venture's
+    month, on the scale of the offline model's simulated prices."""
     text = files("lumen").joinpath("templates/lumen.example.yml").read_text(encoding="utf-8")
-    return parse_config(text, source="lumen dev's demo lumen.yml")
+    config = parse_config(text, source="lumen dev's demo lumen.yml")
+    small = SMALL_ENVELOPE
+    ventures = tuple(
+        v.model_copy(update={"budget_usd_month": small.venture_budget_usd_month if v.slug == small.venture else v.budget_usd_month, "agents": tuple(
+            a.model_copy(update={"budget_usd_day": small.budget_usd_day}) if v.slug == small.venture and a.role == small.role else a
+            for a in v.agents
+        )})
+        for v in config.ventures
+    )
+    return config.model_copy(update={"ventures": ventures})
 
 
 def dev_config(settings: Settings) -> tuple[LumenConfig, str]:
@@ -145,6 +157,7 @@ async def dev_stack(
             # Before the workers start, so the weeks run in order, by this task alone.
             log.info("lumen.demo.seeding", note="first start: two quarters of demo history, a few seconds")
             await seed_history(c)
+            await spend_the_small_envelope(c)
         app_url = await replica.start("127.0.0.1", app_port)
         workspace.request_url = None if socket_mode else f"{app_url}/slack/events"
         if socket_mode:

@@ -96,7 +96,7 @@ def build_container(
         settings=settings,
         config=config,
         db=db,
-        gateway=gateway or Gateway.from_settings(settings, db, platform_budget=platform_budget(config), alerts=budget_alerts(config)),
+        gateway=gateway or Gateway.from_settings(settings, db, platform_budget=platform_budget(config), alerts=budget_alerts(config, settings.offline_simulated_prices)),
         directory=directory,
     )
 
@@ -106,8 +106,8 @@ def platform_budget(config: LumenConfig) -> Limits:
     return Limits(workspace.budget_usd_month, workspace.budget_usd_day)
 
 
-def budget_alerts(config: LumenConfig) -> BudgetAnnouncer:
-    return BudgetAnnouncer(config.workspace.platform_channel)
+def budget_alerts(config: LumenConfig, simulated_prices: bool = False) -> BudgetAnnouncer:
+    return BudgetAnnouncer(config.workspace.platform_channel, simulated_prices=simulated_prices)
 
 
 def run_handlers(c: Container, gateway: Gateway | None = None, memory: Memory = FULL) -> Handlers:

@@ -79,3 +79,27 @@ async def _row_if(container: Container, key: str, status: OutboxStatus):  # type
     rows = {r.dedupe_key: r for r in await outbox_rows(container.db)}
     row = rows.get(key)
     return row if row is not None and row.status == status else None
+
+
+async def test_a_home_tab_whose_chart_never_goes_up_is_published_without_it(container: Container, open_stack) -> None:
+    """The fallback replaces a view's blocks (views.publish), not a message's."""
+    async with open_stack() as stack:
+        ws = stack.workspace
+        ws.fail("files.getUploadURLExternal", "missing_scope")
+        placeholder = "{home:chart}"
+        words = {"type": "section", "text": {"type": "mrkdwn", "text": "*acme* · $3.00 of $50.00"}}
+        image = {"type": "image", "slack_file": {"id": placeholder}, "alt_text": "acme: $3.00 spent"}
+        async with container.db.transaction() as session:
+            await outbox.enqueue(
+                session, FILE_UPLOAD, {"filename": "costs.png", "title": "Costs", "alt_text": "acme", "content_b64": PNG},
+                dedupe_key="home:chart",
+            )
+            await outbox.enqueue(
+                session, "views.publish",
+                {"user_id": "U0ALICE", "view": {"type": "home", "blocks": [words, image]}, "fallback_blocks": [words],
+                 "files_of": {placeholder: "home:chart"}},
+                dedupe_key="home:U0ALICE:1",
+            )
+        container.signals.outbox.notify()
+        view = await ws.wait_for(lambda: ws.home_views.get("U0ALICE"), timeout=15)
+        assert [(b["type"], b.get("text")) for b in view.definition["blocks"]] == [("section", words["text"])]

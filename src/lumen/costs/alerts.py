@@ -17,6 +17,7 @@ from lumen.domain.budgets import Envelope, Refusal, period_label
 from lumen.domain.channels import channel_address
 from lumen.engine import outbox
 from lumen.llm.ledger import Attribution
+from lumen.llm.models import is_offline
 from lumen.log import get_logger
 from lumen.render.budgets import EnvelopeView, budget_stop_payload, budget_warning_payload
 
@@ -28,6 +29,8 @@ class BudgetAnnouncer:
     """Implements the ledger's BudgetAlerts. Platform alerts go to the platform channel."""
 
     platform_channel: str
+    # The offline model charges its simulated price table (lumen dev): the alerts say so.
+    simulated_prices: bool = False
 
     async def warning(
         self, session: AsyncSession, envelope: Envelope, spent_usd: Decimal, attribution: Attribution, now: datetime
@@ -37,7 +40,7 @@ class BudgetAnnouncer:
         await outbox.enqueue(
             session,
             "chat.postMessage",
-            {"channel": channel} | budget_warning_payload(view, spent_usd),
+            {"channel": channel} | budget_warning_payload(view, spent_usd, simulated=self.simulated_prices),
             # Once a month per envelope, a daily one included: a warning every day would be noise.
             dedupe_key=f"budget-warning:{envelope.key}:{period_label(now, 'month')}",
         )
@@ -53,7 +56,8 @@ class BudgetAnnouncer:
         await outbox.enqueue(
             session,
             "chat.postMessage",
-            {"channel": channel} | budget_stop_payload(view, refusal.spent_usd, refusal.estimate_usd, stopped),
+            {"channel": channel}
+            | budget_stop_payload(view, refusal.spent_usd, refusal.estimate_usd, stopped, simulated=self.simulated_prices and is_offline(model)),
             dedupe_key=f"budget-stop:{envelope.key}:{view.period_label}",
         )
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from lumen.db.enums import Verdict
-from lumen.db.models import Agent, Decision, Outcome, Spend, Venture
+from lumen.db.models import Agent, Decision, Outcome, OutboxMessage, Spend, Venture
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,11 @@ async def recent_run_usage(session: AsyncSession, agent_id: int, runs: int) -> l
 async def agent_spend_since(session: AsyncSession, agent_id: int, since: datetime) -> Decimal:
     query = select(func.coalesce(func.sum(Spend.cost_usd), 0)).where(Spend.agent_id == agent_id, Spend.created_at >= since)
     return Decimal(str(await session.scalar(query)))
+
+
+async def outbox_rows(session: AsyncSession, keys: Sequence[str]) -> dict[str, OutboxMessage]:
+    """The outbox rows under these keys (a chart's upload, to reuse within its hour)."""
+    if not keys:
+        return {}
+    rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(list(keys))))).all()
+    return {row.dedupe_key: row for row in rows}

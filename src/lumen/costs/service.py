@@ -8,20 +8,24 @@ synthesis, questions) against the decisions it made and the successes recorded t
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+import calendar
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.costs import repository
+from lumen.costs.charts import CostChart, charts_for, files_of, queue_uploads, scope_key
 from lumen.costs.repository import SpendPoint
 from lumen.db.models import Agent
 from lumen.domain.budgets import Limits, period_start
-from lumen.domain.forecast import WINDOW_DAYS, daily_totals, project_month
+from lumen.domain.forecast import WINDOW_DAYS, daily_totals, forecast_path, project_month
 from lumen.llm import Gateway
 from lumen.llm.models import is_offline
+from lumen.render.charts import SpendSeries
+from lumen.render.home_costs import HomeCosts, charted
 from lumen.render.costs import CostsReport, EnvelopeLine, SpendLine, UnitCost, WakeEstimate
 from lumen.ventures import service as ventures
 
@@ -80,7 +84,12 @@ async def costs_report(
         )
         for v in scoped
     ]
+    if venture_ref:  # as App Home draws it: the same chart, shared within the hour
+        chart = next((e.series for e in _measured(envelopes)[0]), None)
+    else:  # everything the reader may see, against the platform's budget if there is one
+        chart = _envelope("all ventures", "platform", points, now, platform.month_usd if platform else None).series
     return CostsReport(
+        chart=chart,
         month=now.strftime("%B %Y"),
         scope=scoped[0].slug if venture_ref else "all ventures",
         total_usd=sum((p.cost_usd for p in this_month), Decimal(0)),
@@ -96,9 +105,91 @@ async def costs_report(
     )
 
 
+__all__ = ["CostChart", "files_of", "queue_uploads"]  # the charts' face, for the edges
+
+
+async def home_costs(
+    session: AsyncSession, now: datetime, platform: Limits | None, hidden: frozenset[str]
+) -> tuple[HomeCosts, list[CostChart]]:
+    """App Home's costs for a viewer (`hidden`: the private ventures they may not see), and the
+    charts it shows, some perhaps still to upload (`charts.queue_uploads`, in the writing
+    transaction). A venture without a budget of its own is measured against its agents' together."""
+    report = await costs_report(session, None, now, platform, hidden=hidden)
+    agent_lines = [e for e in report.envelopes if e.scope == "agent"]
+    lines, summed = _measured(report.envelopes)
+    made = await charts_for(session, {e.name: e.series for e in charted(lines) if e.series is not None}, now)
+    blocks = {chart.key.split(":")[1]: chart.block for chart in made}
+    view = HomeCosts(
+        month=report.month,
+        ventures=lines,
+        units={u.venture: u for u in report.units},
+        agents=agent_lines,
+        charts=blocks,
+        simulated=report.simulated,
+        summed=frozenset(summed),
+    )
+    return view, made
+
+
+def _measured(envelopes: list[EnvelopeLine]) -> tuple[list[EnvelopeLine], set[str]]:
+    """The ventures' lines, each against its budget or, without one, its agents' together
+    (and which are so measured): what App Home and the charts show."""
+    agents = [e for e in envelopes if e.scope == "agent"]
+    lines, summed = [], set()
+    for line in (e for e in envelopes if e.scope == "venture"):
+        budgets = [a.budget_usd for a in agents if a.name.startswith(f"{line.name}/") and a.budget_usd is not None]
+        if line.budget_usd is None and budgets:
+            total = sum(budgets, Decimal(0))
+            series = replace(line.series, budget_usd=total) if line.series else None
+            line = replace(line, projection=replace(line.projection, budget_usd=total), series=series)
+            summed.add(line.name)
+        lines.append(line)
+    return lines, summed
+
+
+async def report_chart(session: AsyncSession, report: CostsReport, hidden: frozenset[str], now: datetime) -> CostChart | None:
+    """`/lumen costs`' chart: the venture's, or everything the reader sees."""
+    if report.chart is None:
+        return None
+    scope = report.scope if report.scope != "all ventures" else scope_key([v.slug for v in await ventures.active_ventures(session) if v.slug not in hidden])
+    made = await charts_for(session, {scope: report.chart}, now)
+    return made[0] if made else None
+
+
 def _envelope(name: str, scope: str, points: list[SpendPoint], now: datetime, budget: Decimal | None) -> EnvelopeLine:
-    projection = project_month(daily_totals([(p.at, p.cost_usd) for p in points]), now, budget)
-    return EnvelopeLine(name=name, scope=scope, projection=projection)
+    daily = daily_totals([(p.at, p.cost_usd) for p in points])
+    simulated = any(is_offline(p.model) and p.cost_usd for p in points)
+    return EnvelopeLine(
+        name=name, scope=scope, projection=project_month(daily, now, budget), series=spend_series(name, daily, now, budget, simulated)
+    )
+
+
+def spend_series(name: str, daily: dict[date, Decimal], now: datetime, budget: Decimal | None, simulated: bool = False) -> SpendSeries:
+    """What the chart draws: the month's cumulative spend, day by day up to now, and the
+    forecast path from now to the month's end."""
+    now = now.astimezone(UTC)
+    first = datetime(now.year, now.month, 1, tzinfo=UTC)
+
+    def position(at: datetime) -> float:
+        return 1 + (at - first).total_seconds() / 86400
+
+    spent: list[tuple[float, Decimal]] = [(1.0, Decimal(0))]
+    total = Decimal(0)
+    for day in range(1, now.day):
+        total += daily.get(date(now.year, now.month, day), Decimal(0))
+        spent.append((float(day + 1), total))
+    total += daily.get(now.date(), Decimal(0))
+    spent.append((position(now), total))
+    path = forecast_path(daily, now)
+    return SpendSeries(
+        name=name,
+        month=now.strftime("%B %Y"),
+        days_in_month=calendar.monthrange(now.year, now.month)[1],
+        spent=tuple(spent),
+        forecast=tuple((position(p.at), p.expected_usd, p.low_usd, p.high_usd) for p in path),
+        budget_usd=budget,
+        simulated=simulated,
+    )
 
 
 def _sum_by(points: Iterable[SpendPoint], key) -> dict:  # type: ignore[no-untyped-def, type-arg]

@@ -54,10 +54,25 @@ def _money(value: float) -> Decimal:
     return Decimal(str(round(value, 6))).quantize(_CENT)
 
 
-def project_month(daily: dict[date, Decimal], now: datetime, budget_usd: Decimal | None = None, window: int = WINDOW_DAYS) -> Projection:
-    """Project this UTC month's spend from `daily` (spend per UTC day; missing days spent 0).
+@dataclass(frozen=True)
+class _Pace:
+    """What the month so far says: spent, the daily rate, and how much days varied."""
 
-    `daily` may reach back into last month; only this month counts as spent."""
+    spent: Decimal
+    rate: float
+    days_seen: int
+    stdev: float | None  # None: fewer than three days seen, the spread is unknown
+    days_left: float  # to the month's end, from now
+
+    def margin(self, days_ahead: float) -> float:
+        """Half the 80 % band of the spend still to come over `days_ahead` days."""
+        if self.stdev is None:
+            return 0.5 * self.rate * days_ahead
+        n = self.days_seen
+        return _T_80.get(n - 1, Z_80) * self.stdev * math.sqrt(days_ahead + days_ahead**2 / n)
+
+
+def _pace(daily: dict[date, Decimal], now: datetime, window: int) -> _Pace:
     now = now.astimezone(UTC)
     today = now.date()
     first = today.replace(day=1)
@@ -71,28 +86,60 @@ def project_month(daily: dict[date, Decimal], now: datetime, budget_usd: Decimal
     oldest = min(seen_days) if seen_days else today
     recent = [float(daily.get(today - timedelta(days=k), Decimal(0))) for k in range(1, window + 1) if today - timedelta(days=k) >= oldest]
     if len(recent) >= 3:
+        return _Pace(spent, statistics.fmean(recent), len(recent), statistics.stdev(recent), days_left)
+    if recent:
         rate = statistics.fmean(recent)
-        n = len(recent)
-        margin = _T_80.get(n - 1, Z_80) * statistics.stdev(recent) * math.sqrt(days_left + days_left**2 / n)
+    elif elapsed_today > 0.05:  # the first hours of any history: extrapolate today
+        rate = float(daily.get(today, Decimal(0))) / elapsed_today
     else:
-        if recent:
-            rate = statistics.fmean(recent)
-        elif elapsed_today > 0.05:  # the first hours of any history: extrapolate today
-            rate = float(daily.get(today, Decimal(0))) / elapsed_today
-        else:
-            rate = 0.0
-        margin = 0.5 * rate * days_left
-    expected = float(spent) + rate * days_left
-    low = max(float(spent), expected - margin)
+        rate = 0.0
+    return _Pace(spent, rate, len(recent), None, days_left)
+
+
+def project_month(daily: dict[date, Decimal], now: datetime, budget_usd: Decimal | None = None, window: int = WINDOW_DAYS) -> Projection:
+    """Project this UTC month's spend from `daily` (spend per UTC day; missing days spent 0).
+
+    `daily` may reach back into last month; only this month counts as spent."""
+    pace = _pace(daily, now, window)
+    margin = pace.margin(pace.days_left)
+    expected = float(pace.spent) + pace.rate * pace.days_left
+    low = max(float(pace.spent), expected - margin)
     return Projection(
-        spent_usd=spent,
+        spent_usd=pace.spent,
         expected_usd=_money(expected),
         low_usd=_money(low),
         high_usd=_money(expected + margin),
-        daily_rate_usd=_money(rate),
-        days_seen=len(recent),
+        daily_rate_usd=_money(pace.rate),
+        days_seen=pace.days_seen,
         budget_usd=budget_usd,
     )
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    """Where the month's spend is expected to stand at `at` (the end of a UTC day, or now)."""
+
+    at: datetime
+    expected_usd: Decimal
+    low_usd: Decimal
+    high_usd: Decimal
+
+
+def forecast_path(daily: dict[date, Decimal], now: datetime, window: int = WINDOW_DAYS) -> list[PathPoint]:
+    """The projection day by day, from now to the month's end: the band widens as it reaches
+    further ahead (the same rate and spread as `project_month`, whose last point it matches)."""
+    now = now.astimezone(UTC)
+    pace = _pace(daily, now, window)
+    today = now.date()
+    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    points = [PathPoint(now, _money(float(pace.spent)), _money(float(pace.spent)), _money(float(pace.spent)))]
+    for day in range(today.day, days_in_month + 1):
+        end = datetime(today.year, today.month, day, tzinfo=UTC) + timedelta(days=1)
+        ahead = (end - now).total_seconds() / 86400
+        expected = float(pace.spent) + pace.rate * ahead
+        margin = pace.margin(ahead)
+        points.append(PathPoint(end, _money(expected), _money(max(float(pace.spent), expected - margin)), _money(expected + margin)))
+    return points
 
 
 def daily_totals(points: Sequence[tuple[datetime, Decimal]]) -> dict[date, Decimal]:

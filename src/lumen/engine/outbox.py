@@ -363,9 +363,9 @@ class OutboxDispatcher:
             if file is not None and file.status == OutboxStatus.SENT:
                 payload = _replaced(payload, placeholder, str((file.result or {}).get("file_id", "")))
             elif file is not None and file.status == OutboxStatus.DEAD and fallback is not None:
-                payload["blocks"] = fallback  # the file never went up: the message goes without it
+                payload = _with_blocks(payload, fallback)  # the file never went up: the message goes without it
             elif file is None and fallback is not None:
-                payload["blocks"] = fallback
+                payload = _with_blocks(payload, fallback)
             else:  # not up yet: look again soon
                 await self._release([row], timedelta(seconds=1))
                 return None
@@ -435,7 +435,7 @@ class OutboxDispatcher:
         """Slack refused the blocks: send the row's plainer ones next, at once."""
         log.warning("lumen.outbox.blocks_refused", outbox_id=row.id, error=error)
         payload = dict(row.payload)
-        payload["blocks"] = payload.pop("fallback_blocks")
+        payload = _with_blocks(payload, payload.pop("fallback_blocks"))
         payload.pop("files_of", None)
         async with self.db.transaction() as session:
             await session.execute(
@@ -511,6 +511,15 @@ class OutboxDispatcher:
             for hook in self.delivered:
                 await hook(session, sent)
         log.info("lumen.outbox.sent", outbox_id=row.id, method=row.method, channel=channel, ts=ts)
+
+
+def _with_blocks(payload: dict[str, Any], blocks: list[Any]) -> dict[str, Any]:
+    """The payload with other blocks: a message's, a view's (views.publish), or a response_url reply's."""
+    if isinstance(payload.get("view"), dict):
+        return {**payload, "view": {**payload["view"], "blocks": blocks}}
+    if isinstance(payload.get("message"), dict):
+        return {**payload, "message": {**payload["message"], "blocks": blocks}}
+    return {**payload, "blocks": blocks}
 
 
 def _replaced(payload: dict[str, Any], placeholder: str, value: str) -> dict[str, Any]:

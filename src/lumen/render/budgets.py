@@ -26,9 +26,14 @@ class EnvelopeView:
         return f"{'monthly' if self.period == 'month' else 'daily'} budget of {self.owner}"
 
 
-def budget_warning_payload(envelope: EnvelopeView, spent_usd: Decimal) -> dict[str, Any]:
+SIMULATED_ALERT = "Simulated prices: the offline model's own price table (lumen dev); no money is spent."
+
+
+def budget_warning_payload(envelope: EnvelopeView, spent_usd: Decimal, *, simulated: bool = False) -> dict[str, Any]:
     share = spent_usd / envelope.limit_usd if envelope.limit_usd else Decimal(1)
     text = f"⚠️ {envelope.name}: {share:.0%} used ({usd(spent_usd)} of {usd(envelope.limit_usd)}, {envelope.period_label} UTC)."
+    if simulated:
+        text += " (simulated prices)"
     return {
         "text": text,
         "blocks": check_blocks(
@@ -36,15 +41,20 @@ def budget_warning_payload(envelope: EnvelopeView, spent_usd: Decimal) -> dict[s
                 section(f"*{escape(text)}*"),
                 context(
                     "Spend here counts calls settled and reserved. At 100 % the calls it covers stop "
-                    f"before the model is called. Raise `{escape(envelope.setting)}` in lumen.yml if this is expected."
+                    f"before the model is called. Raise `{escape(envelope.setting)}` in lumen.yml if this is expected.",
+                    *([SIMULATED_ALERT] if simulated else []),
                 ),
             ]
         ),
     }
 
 
-def budget_stop_payload(envelope: EnvelopeView, spent_usd: Decimal, estimate_usd: Decimal, stopped: str) -> dict[str, Any]:
+def budget_stop_payload(
+    envelope: EnvelopeView, spent_usd: Decimal, estimate_usd: Decimal, stopped: str, *, simulated: bool = False
+) -> dict[str, Any]:
     text = f"🛑 Stopped: the {envelope.name} ({usd(envelope.limit_usd)}, {envelope.period_label} UTC) is spent."
+    if simulated:
+        text += " (simulated prices)"
     detail = (
         f"{usd(spent_usd)} spent or reserved + {usd(estimate_usd)} for the next call would pass it.\n"
         f"*Stopped:* {escape(stopped)}. The model was not called."
@@ -56,7 +66,8 @@ def budget_stop_payload(envelope: EnvelopeView, spent_usd: Decimal, estimate_usd
                 section(f"*{escape(text)}*\n{detail}"),
                 context(
                     f"Everything this envelope covers stays stopped until next {envelope.period} (UTC), "
-                    f"or raise `{escape(envelope.setting)}` in lumen.yml."
+                    f"or raise `{escape(envelope.setting)}` in lumen.yml.",
+                    *([SIMULATED_ALERT] if simulated else []),
                 ),
             ]
         ),

@@ -79,3 +79,83 @@ def flywheel_chart(venture_name: str, points: Sequence[VersionPoint], *, last: i
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+# --- spend this month against the budget ---------------------------------------------------
+
+BUDGET = "#e01e5a"
+SPENT = "#1264a3"
+BAND = "#d6e6f5"
+
+
+@dataclass(frozen=True)
+class SpendSeries:
+    """An envelope's month (UTC): spend so far day by day, and the forecast to its end."""
+
+    name: str  # "acme", "acme/ceo", "all ventures"
+    month: str  # "December 2026"
+    days_in_month: int
+    # (day of month as a position: 1.0 is the 1st at 00:00, 1.5 its noon; cumulative spend),
+    # from the month's start to now
+    spent: tuple[tuple[float, Decimal], ...]
+    # (position, expected, low, high), from now to the month's end
+    forecast: tuple[tuple[float, Decimal, Decimal, Decimal], ...]
+    budget_usd: Decimal | None
+    simulated: bool = False  # priced by the offline model's simulated table
+
+    @property
+    def expected_usd(self) -> Decimal:
+        return self.forecast[-1][1] if self.forecast else (self.spent[-1][1] if self.spent else Decimal(0))
+
+
+def spend_alt_text(series: SpendSeries) -> str:
+    spent = series.spent[-1][1] if series.spent else Decimal(0)
+    budget = f" against a budget of ${series.budget_usd:.2f}" if series.budget_usd is not None else " (no budget)"
+    end = ""
+    if series.forecast:
+        _, expected, low, high = series.forecast[-1]
+        end = f"; expected by month end ${expected:.2f} (80 % range ${low:.2f}–${high:.2f})"
+    simulated = " Simulated prices: no money was spent." if series.simulated else ""
+    return f"{series.name}: ${spent:.2f} spent in {series.month} (UTC){budget}{end}.{simulated}"[:2000]
+
+
+def spend_chart(series: SpendSeries) -> bytes:
+    """A PNG: spend so far this month (cumulative, per day), the budget line, and the forecast
+    to the month's end with its 80 % band. Same size and ink as the flywheel chart."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4, 3.0), dpi=100)
+    FigureCanvasAgg(figure)
+    axis = figure.add_subplot(1, 1, 1)
+    if series.forecast:
+        xs = [p[0] for p in series.forecast]
+        axis.fill_between(xs, [float(p[2]) for p in series.forecast], [float(p[3]) for p in series.forecast],
+                          color=BAND, linewidth=0, label="80 % range")
+        axis.plot(xs, [float(p[1]) for p in series.forecast], color=SPENT, linestyle="--", linewidth=1.5, label="forecast")
+        _, expected, _, _ = series.forecast[-1]
+        axis.annotate(f"${expected:.2f}", (xs[-1], float(expected)), textcoords="offset points", xytext=(-4, 6),
+                      ha="right", fontsize=7, color=INK)
+    if series.spent:
+        axis.plot([d for d, _ in series.spent], [float(v) for _, v in series.spent], color=SPENT, marker="o",
+                  markersize=3, linewidth=2, label="spent")
+    if series.budget_usd is not None:
+        axis.axhline(float(series.budget_usd), color=BUDGET, linewidth=1.2, label=f"budget ${series.budget_usd:.2f}")
+        axis.axhline(float(series.budget_usd) * 0.8, color=BUDGET, linewidth=0.8, linestyle=":", label="80 %: warning")
+    axis.set_xlim(1, series.days_in_month + 1)
+    top = max([float(series.budget_usd or 0)] + [float(p[3]) for p in series.forecast] + [float(v) for _, v in series.spent])
+    axis.set_ylim(0, top * 1.35 if top > 0 else 1)  # room above the budget line for the legend
+    axis.set_xlabel(f"day of {series.month} (UTC)", fontsize=7, color=MUTED)
+    axis.set_ylabel("spent this month ($)", fontsize=8, color=MUTED)
+    axis.tick_params(axis="both", colors=MUTED, labelsize=7)
+    title = f"{series.name}: spend against budget"
+    if series.simulated:
+        title += " · SIMULATED PRICES"
+    axis.set_title(title, fontsize=9, color=INK, loc="left")
+    axis.legend(fontsize=6, loc="upper left", frameon=False, ncols=5)
+    for side in ("top", "right"):
+        axis.spines[side].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from lumen.domain.forecast import Projection
+from lumen.render.charts import SpendSeries
 from lumen.render.common import context, escape, fields_section, header, section, usd
-from lumen.render.limits import Block, check_blocks
+from lumen.render.limits import Block, check_blocks, clip
 from lumen.render.tables import table
 
 _MAX_LINES = 12
@@ -43,6 +44,7 @@ class EnvelopeLine:
     name: str  # "the platform", "acme", "acme/ceo"
     scope: str  # platform | venture | agent
     projection: Projection
+    series: SpendSeries | None = None  # for its chart
 
     @property
     def budget_usd(self) -> Decimal | None:
@@ -63,6 +65,7 @@ class CostsReport:
     envelopes: list[EnvelopeLine] = field(default_factory=list)
     simulated: bool = False  # spend on the offline model's simulated prices
     wakes: list[WakeEstimate] = field(default_factory=list)  # each agent's next wake-up
+    chart: SpendSeries | None = None  # the scope's month against its budget, for the chart
 
     @property
     def warnings(self) -> list[EnvelopeLine]:
@@ -103,11 +106,24 @@ def _wake_line(w: WakeEstimate) -> str:
     return f"*{escape(w.agent)}* · {usd(w.expected_usd)} ({usd(w.low_usd)}–{usd(w.high_usd)}) on {escape(w.model)}, from its last {w.runs_seen} runs"
 
 
-def costs_blocks(report: CostsReport) -> list[Block]:
+def chart_block(file_id: str, alt_text: str, title: str) -> Block:
+    """An uploaded chart (by its file id, or the outbox's placeholder for it)."""
+    return {
+        "type": "image",
+        "slack_file": {"id": file_id},
+        "alt_text": clip(alt_text or title, 2000),
+        "title": {"type": "plain_text", "text": clip(title, 2000)},
+    }
+
+
+def costs_blocks(report: CostsReport, chart: Block | None = None) -> list[Block]:
+    """`chart`: the scope's spend-against-budget image, when it is already in Slack."""
     blocks: list[Block] = [
         header(f"Costs · {report.scope} · {report.month} (UTC)"),
         section(f"*{usd(report.total_usd)}* this month in {report.calls} model calls, settled and reserved."),
     ]
+    if chart is not None:
+        blocks.append(chart)
     for e in report.warnings[:5]:
         p = e.projection
         blocks.append(
@@ -137,6 +153,16 @@ def costs_blocks(report: CostsReport) -> list[Block]:
         notes.append(SIMULATED_NOTE)
     blocks.append(context(*notes))
     return check_blocks(blocks)
+
+
+def chart_follow_up(chart: Block, simulated: bool) -> list[Block]:
+    """The chart sent after the report, once it is drawn and uploaded."""
+    note = "Cumulative spend per day (UTC), the budget, and the forecast to month end with its 80 % range."
+    return check_blocks([chart, context(note + (f" {SIMULATED_NOTE}" if simulated else ""))])
+
+
+def chart_missing() -> list[Block]:
+    return [context("The spend chart could not be uploaded; its numbers are in the report above.")]
 
 
 def costs_text(report: CostsReport) -> str:

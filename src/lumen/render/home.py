@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lumen.render.approvals import ApprovalCard, pending_list_blocks
+from lumen.render.home_costs import HomeCosts, home_costs_blocks
 from lumen.render.common import clip, context, divider, escape, header, section, usd
 from lumen.render.questions import QuestionCard, pending_questions_blocks
 from lumen.render.limits import MAX_BLOCKS_MODAL, Block, check_blocks
@@ -33,16 +34,19 @@ def home_view(
     note: str | None = None,
     *,
     questions: list[QuestionCard] | None = None,
+    costs: HomeCosts | None = None,
 ) -> dict[str, Any]:
     """`note`: what just happened to the viewer's own click here (approved, or why not);
-    `questions`: agents' questions the viewer may answer, listed beside the approvals."""
+    `questions`: agents' questions the viewer may answer, listed beside the approvals;
+    `costs`: the month's spend of the ventures the viewer may see (render/home_costs.py)."""
     blocks: list[Block] = [section(f"Hi <@{user_id}>. Here is what is waiting for you, and what your ventures are doing.")]
     if note:
         blocks.append(context(note))
     blocks += pending_list_blocks(approvals or [], heading="Waiting for your approval")
     blocks += pending_questions_blocks(questions or [])
     blocks += [divider(), header("Ventures")]
-    room = MAX_BLOCKS_MODAL - 1  # the footer
+    costs_section = home_costs_blocks(costs) if costs else []
+    room = MAX_BLOCKS_MODAL - 1 - len(costs_section)  # the footer, and the costs
     for venture in report.ventures:
         card = [
             section(
@@ -61,5 +65,6 @@ def home_view(
         blocks += card
     if not report.ventures:
         blocks.append(section("_No ventures yet: declare them in `lumen.yml`._"))
+    blocks += costs_section
     blocks.append(context("`/lumen help` lists every command."))
     return {"type": "home", "blocks": check_blocks(blocks, modal=True)}

@@ -25,6 +25,7 @@ from lumen.costs import service as costs
 from lumen.db.base import utcnow
 from lumen.domain import questions
 from lumen.engine import outbox, ratelimit
+from lumen.engine.slack_calls import RESPONSE_URL
 from lumen.domain.permissions import Action
 from lumen.errors import LumenError, Reported
 from lumen.log import get_logger
@@ -34,7 +35,7 @@ from lumen.render.agents import agents_changed_text, budget_blocks
 from lumen.render.common import escape
 from lumen.render.approvals import pending_list_blocks
 from lumen.render.brain import brain_blocks
-from lumen.render.costs import costs_blocks, costs_text
+from lumen.render.costs import chart_follow_up, chart_missing, costs_blocks, costs_text
 from lumen.render.help import help_blocks, help_text
 from lumen.render.status import StatusReport, status_blocks, status_text
 from lumen.slack import payloads
@@ -226,12 +227,31 @@ async def _budget(c: Container, cmd: Command, body: dict[str, Any], respond: Res
 
 
 async def _costs(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
+    now = utcnow()
     async with c.db.sessions() as session:
+        hidden = await ventures.hidden_from(session, c.directory, _reader(body))
         report = await costs.costs_report(
-            session, cmd.raw or None, utcnow(), c.gateway.ledger.platform, costs.wake_pricing(c.gateway, c.settings.context_tokens),
-            hidden=await ventures.hidden_from(session, c.directory, _reader(body)),
+            session, cmd.raw or None, now, c.gateway.ledger.platform, costs.wake_pricing(c.gateway, c.settings.context_tokens),
+            hidden=hidden,
         )
+        chart = await costs.report_chart(session, report, hidden, now)
+    if chart is not None and chart.file_id:  # drawn and up within the hour: in the reply itself
+        await respond(text=costs_text(report), blocks=costs_blocks(report, chart.block), response_type="ephemeral")
+        return
     await respond(text=costs_text(report), blocks=costs_blocks(report), response_type="ephemeral")
+    if chart is None or not body.get("response_url"):
+        return
+    # The chart follows the report once it is up (the response_url takes five replies).
+    async with c.db.transaction() as session:
+        await costs.queue_uploads(session, [chart])
+        message = {"response_type": "ephemeral", "replace_original": False, "text": chart.alt_text, "blocks": chart_follow_up(chart.block, report.simulated)}
+        await outbox.enqueue(
+            session,
+            RESPONSE_URL,
+            {"url": body["response_url"], "message": message, "files_of": costs.files_of([chart]), "fallback_blocks": chart_missing()},
+            dedupe_key=f"costs-chart-reply:{body.get('trigger_id') or body['response_url']}",
+        )
+    c.signals.outbox.notify()
 
 
 HANDLERS: dict[str, Handler] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -9,6 +10,8 @@ from slack_bolt.async_app import AsyncApp
 from lumen.approvals import questions
 from lumen.approvals import service as approvals
 from lumen.container import Container
+from lumen.costs import service as costs
+from lumen.db.base import utcnow
 from lumen.engine import outbox
 from lumen.render import messages
 from lumen.render.home import home_view
@@ -26,9 +29,14 @@ async def publish_home(c: Container, user_id: str, key: str, note: str | None = 
         report = await venture_status(session, workspace_tz=c.workspace_tz, hidden=hidden)
         cards = await approvals.pending_for(session, c.directory, user_id)
         asked = await questions.pending_for(session, c.directory, user_id)
-    view = home_view(report, user_id, cards, note, questions=asked)
+        spend, charts = await costs.home_costs(session, utcnow(), c.gateway.ledger.platform, hidden)
+    payload: dict[str, Any] = {"user_id": user_id, "view": home_view(report, user_id, cards, note, questions=asked, costs=spend)}
+    if waiting := costs.files_of(charts):  # charts going up: shown once they are, or left out
+        fallback = home_view(report, user_id, cards, note, questions=asked, costs=replace(spend, charts={}))
+        payload |= {"files_of": waiting, "fallback_blocks": fallback["blocks"]}
     async with c.db.transaction() as session:
-        await outbox.enqueue(session, "views.publish", {"user_id": user_id, "view": view}, dedupe_key=key)
+        await costs.queue_uploads(session, charts)
+        await outbox.enqueue(session, "views.publish", payload, dedupe_key=key)
     c.signals.outbox.notify()
 
 
