@@ -21,6 +21,7 @@ from pydantic import (
 
 from lumen.domain.cron import validate_cron
 from lumen.domain.permissions import PermissionRules
+from lumen.domain.triggers import TriggersConfig
 
 SLUG = r"^[a-z][a-z0-9-]{1,38}$"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -51,6 +52,8 @@ class AgentConfig(_Strict):
     budget_usd_month: Decimal = Field(default=Decimal("20"), ge=0)
     # Optional: a daily envelope too, so one bad day cannot spend the month.
     budget_usd_day: Decimal | None = Field(default=None, ge=0)
+    # Event and conditional wake-ups besides the schedule (domain/triggers.py).
+    triggers: TriggersConfig = Field(default_factory=TriggersConfig)
 
     @field_validator("schedule")
     @classmethod
@@ -192,6 +195,10 @@ class VentureConfig(_Strict):
         duplicates = sorted({role for role in roles if roles.count(role) > 1})
         if duplicates:
             raise ValueError(f"agent roles must be unique within a venture: {duplicates}")
+        for agent in self.agents:
+            unknown = sorted(set(agent.triggers.after) - set(roles))
+            if unknown:
+                raise ValueError(f"agent {agent.role!r}: triggers.after names no agent of this venture: {unknown}")
         return self
 
 
