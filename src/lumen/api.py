@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from lumen.agents import service as agents
 from lumen.brain.service import OutcomeExists, OutcomeReport
 from lumen.container import Container
+from lumen.domain.triggers import unstorable
 from lumen.errors import LumenError, NotFound
 from lumen.metrics import HTTP_LATENCY
 
@@ -165,6 +166,8 @@ def add_routes(app: web.Application, c: Container, slack: SlackCheck | None = No
             body = await _json_body(request)
         except BadBody as exc:
             return _error(exc.status, exc.error, exc.detail)
+        if (problem := unstorable(body)) is not None:
+            return _error(400, "invalid_json", problem)
         try:
             async with c.db.transaction() as session:
                 fired = await agents.webhook(

@@ -88,6 +88,10 @@ async def test_bad_webhook_requests_get_clean_errors_and_wake_nobody(container: 
             ("/api/triggers/acme/cmo", b"{not json", AUTH, 400, "invalid_json"),
             ("/api/triggers/acme/cmo", b'["a", "list"]', AUTH, 400, "invalid_json"),
             ("/api/triggers/acme/cmo", ok, {**AUTH, "Idempotency-Key": "k" * 201}, 400, "invalid_idempotency_key"),
+            # What JSON can say but no database keeps.
+            ("/api/triggers/acme/cmo", b'{"churn": NaN}', AUTH, 400, "invalid_json"),
+            ("/api/triggers/acme/cmo", b'{"note": "a\\u0000b"}', AUTH, 400, "invalid_json"),
+            ("/api/triggers/acme/cmo", b'{"note": ["\\ud800"]}', AUTH, 400, "invalid_json"),
             ("/api/triggers/nosuch/cmo", ok, AUTH, 404, "not_found"),
             ("/api/triggers/acme/cfo", ok, AUTH, 404, "not_found"),
             # The ceo exists but takes no webhook.

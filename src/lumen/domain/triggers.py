@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -105,6 +106,35 @@ def webhook_keys(venture: str, role: str, body: dict[str, Any], idempotency_key:
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:40]
     window = int(now.astimezone(timezone.utc).timestamp()) // WEBHOOK_WINDOW_SECONDS
     return (f"{prefix}body:{digest}:{window}", f"{prefix}body:{digest}:{window - 1}")
+
+
+def unstorable(value: Any) -> str | None:
+    """What in a decoded JSON body no database keeps (NaN, a NUL, half a surrogate pair), or None."""
+    try:
+        return _unstorable(value, "body")
+    except RecursionError:
+        return "body: nested too deep"
+
+
+def _unstorable(value: Any, where: str) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{where}: {value} is not a number JSON keeps"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{where}: a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where}: an unpaired surrogate"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (problem := _unstorable(key, where) or _unstorable(item, f"{where}.{key}"[:200])) is not None:
+                return problem
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (problem := _unstorable(item, f"{where}[{index}]"[:200])) is not None:
+                return problem
+    return None
 
 
 def shown_input(value: Any, limit: int = SHOWN_INPUT_CHARS) -> Any:

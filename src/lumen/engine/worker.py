@@ -175,6 +175,7 @@ class Worker:
             await self.handlers.for_kind(ctx.run.kind).succeeded(session, ctx)
             await self.handlers.run_ended(session, ctx.run, status)
         self.signals.outbox.notify()
+        self.signals.runs.notify()  # a run of this agent waiting for it to end, or one it woke
         log.info("lumen.run.finished", run_id=claim.run_id, status=status.value)
 
     async def _fail(self, claim: runs.Claim, failure: Failure, ctx: RunContext | None) -> RunStatus | None:
