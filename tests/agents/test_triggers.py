@@ -149,6 +149,23 @@ async def _chain_stopped(container: Container) -> OutboxMessage | None:
     return found[0] if found else None
 
 
+async def test_a_chain_coalesced_into_a_waiting_run_keeps_its_depth(container: Container, make_worker) -> None:  # type: ignore[no-untyped-def]
+    container = await declare(container, {"acme/ceo": {"after": ["cmo"]}})
+    cmo = await agent_of(container.db, "acme", "cmo")
+    waiting = await enqueue_wake(container.db, "acme", "cmo")
+    async with container.db.transaction() as session:
+        fired = await agents.trigger(
+            session, cmo, key="after:acme/cmo:upstream", source="after", input={}, depth=2,
+            chain=["acme/ceo#1", "acme/cmo#2"], limits=TriggerLimits(),
+        )
+    assert fired.coalesced_into == waiting
+    # The cmo's run (the offline model: an ungated ads test) ends well; the ceo would be 3 deep.
+    await make_worker(container.settings.model_copy(update={"chain_depth": 2})).run_one(waiting)
+    [stopped] = await runs_of(container, "acme", "ceo")
+    assert stopped.status == RunStatus.CANCELLED and stopped.context["trigger"]["depth"] == 3
+    assert stopped.context["trigger"]["chain"] == ["acme/ceo#1", "acme/cmo#2", f"acme/cmo#{waiting}"]
+
+
 async def test_a_second_wake_up_waits_while_the_agent_runs_and_a_third_is_coalesced(container: Container, make_worker) -> None:  # type: ignore[no-untyped-def]
     db = container.db
     container = await declare(container, {"acme/cmo": {"webhook": True}})

@@ -98,9 +98,12 @@ def chain_after(limits: TriggerLimits):  # type: ignore[no-untyped-def]
         ]
         if not followers:
             return
-        before = run.context.get("trigger") or {}
-        depth = int(before.get("depth", 0)) + 1 if before.get("source") == "after" else 1
-        chain = [*(before.get("chain") or []), f"{venture.slug}/{upstream.role}#{run.id}"] if before.get("source") == "after" else [f"{venture.slug}/{upstream.role}#{run.id}"]
+        # The deepest chain that led here, coalesced ones included: a chain cannot shed its
+        # depth by riding along with a run that was already waiting.
+        links = [n for n in (run.context.get("trigger"), *run.context.get("coalesced", [])) if isinstance(n, dict) and n.get("source") == "after"]
+        deepest = max(links, key=lambda n: int(n.get("depth", 0)), default={})
+        depth = int(deepest.get("depth", 0)) + 1
+        chain = [*(deepest.get("chain") or []), f"{venture.slug}/{upstream.role}#{run.id}"]
         summary, decisions = await _what_it_did(session, run.id)
         for follower in followers:
             key = chain_key(venture.slug, follower.role, run.id)
