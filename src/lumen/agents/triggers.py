@@ -89,14 +89,18 @@ def chain_after(limits: TriggerLimits):  # type: ignore[no-untyped-def]
     async def ended(session: AsyncSession, run: Run, status: RunStatus) -> None:
         if status != RunStatus.SUCCEEDED or run.kind != RunKind.WAKE or run.agent_id is None or not run.side_effects:
             return
-        upstream = await session.get(Agent, run.agent_id)
-        venture = await session.get(Venture, run.venture_id) if run.venture_id is not None else None
-        if upstream is None or venture is None:
+        if run.venture_id is None:
             return
-        followers = [
-            a for a in await _live_agents_of(session, venture.id) if upstream.role in (a.triggers or {}).get("after", ())
-        ]
+        # One query for the common case, a run nobody follows: the venture's agents.
+        colleagues = await _live_agents_of(session, run.venture_id)
+        upstream = next((a for a in colleagues if a.id == run.agent_id), None)
+        if upstream is None:
+            return
+        followers = [a for a in colleagues if upstream.role in (a.triggers or {}).get("after", ())]
         if not followers:
+            return
+        venture = await session.get(Venture, run.venture_id)
+        if venture is None:
             return
         # The deepest chain that led here, coalesced ones included: a chain cannot shed its
         # depth by riding along with a run that was already waiting.
