@@ -122,3 +122,46 @@ async def test_an_outcome_from_slack_wakes_the_agent_that_listens_for_outcomes(c
         assert note["source"] == "on_outcome" and note["input"]["decision_id"] == decision_id
         assert note["input"]["verdict"] == "success" and note["input"]["note"] == "trials came in cheap"
         assert len(await all_rows(stack.container.db, Run, Run.agent_id == ceo.id)) == 1
+
+
+async def test_the_webhook_door_never_answers_5xx(container: Container, caplog: Any) -> None:
+    """Random bodies, keys, tokens and paths (hypothesis): a clean 4xx or a 202, never a 5xx,
+    and every 202 names a run that exists."""
+    import json
+    import logging
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_fuzz import FUZZ, any_json, content_types, no_tracebacks, run_on, send
+
+    caplog.set_level(logging.WARNING)
+    async with stack_with(container, {"acme/cmo": {"webhook": True}, "acme/ceo": {"webhook": True, "max_runs_per_hour": 3}}) as stack:
+        loop = asyncio.get_running_loop()
+        floats = st.floats(allow_nan=True, allow_infinity=True)
+        bodies = (
+            st.builds(lambda d: json.dumps(d).encode(), st.dictionaries(st.text(max_size=8), any_json | floats | st.text(max_size=30), max_size=5))
+            | st.builds(lambda d: json.dumps(d).encode(), any_json)
+            | st.binary(max_size=200)
+        )
+        paths = st.sampled_from(["acme/cmo", "acme/ceo", "brightbox/ceo", "acme/cfo", "nosuch/cmo"]) | st.text(
+            alphabet="abcdefghijklmnopqrstuvwxyz-_%.", min_size=1, max_size=12
+        ).map(lambda t: f"{t}/cmo")
+        keys = st.none() | st.sampled_from(["evt_1", "evt_2"]) | st.text(max_size=30)
+        auth = st.sampled_from([f"Bearer {TOKEN}"] * 4 + ["Bearer nope", ""]) | st.text(max_size=20)
+        answered: list[int] = []
+
+        @settings(FUZZ, max_examples=150)
+        @given(body=bodies, path=paths, key=keys, authorization=auth, content_type=content_types)
+        def call(body: bytes, path: str, key: str | None, authorization: str, content_type: str) -> None:
+            headers = {"Authorization": authorization, "Content-Type": content_type, "Idempotency-Key": key or ""}
+            headers = {k: v for k, v in headers.items() if v and v.isascii() and v.isprintable()}
+            status, text = run_on(loop, send(f"{stack.app_url}/api/triggers/{path}", body, headers))
+            assert status < 500, (status, path, body[:200], text[:200])
+            answered.append(status)
+            if status == 202:
+                assert json.loads(text)["run_id"] > 0
+
+        await asyncio.to_thread(call)
+        assert {202, 401, 400, 404} <= set(answered), sorted(set(answered))
+        no_tracebacks(caplog)
