@@ -449,7 +449,8 @@ def outcome(decision_id: int, verdict: str, metric, before, after, note, reporte
     settings = _settings()
 
     async def go() -> None:
-        from lumen.brain.service import OutcomeReport, record_outcome
+        from lumen.agents.service import limits_from, record_outcome
+        from lumen.brain.service import OutcomeReport
 
         c = await _prepare(settings)
         try:
@@ -458,7 +459,7 @@ def outcome(decision_id: int, verdict: str, metric, before, after, note, reporte
                 note=note, reported_by=reported_by, replace=replace,
             )
             async with c.db.transaction() as session:
-                recorded = await record_outcome(session, report, source="cli")
+                recorded = await record_outcome(session, report, source="cli", limits=limits_from(c.settings))
         finally:
             await c.db.dispose()
         extra = f", superseding outcome #{recorded.superseded}" if recorded.superseded else ""

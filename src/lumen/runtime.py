@@ -14,10 +14,12 @@ import signal
 import time
 from contextlib import suppress
 from datetime import timedelta
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen import api
 from lumen.agents import service as agents
@@ -42,7 +44,7 @@ from lumen.engine import inbox
 from lumen.engine.drain import DEFAULT_GRACE_SECONDS, OUTBOX_SHARE, drain
 from lumen.engine.handlers import Handlers
 from lumen.engine.outbox import OutboxDispatcher
-from lumen.engine.scheduler import Scheduler
+from lumen.engine.scheduler import Schedule, Scheduler
 from lumen.engine.worker import Worker
 from lumen.errors import ConfigError
 from lumen.llm import Gateway
@@ -120,7 +122,9 @@ def run_handlers(c: Container, gateway: Gateway | None = None, memory: Memory = 
             RunKind.WAKE: WakeUpHandler(c.db, gateway, c.config, context_tokens=c.settings.context_tokens, memory=memory),
             RunKind.SYNTHESIS: SynthesisHandler(c.db, gateway, routing=c.config.workspace.routing),
             RunKind.PLATFORM_SYNTHESIS: PlatformSynthesisHandler(c.db, gateway, c.config),
-        }
+        },
+        # A run that ends well wakes the agents that follow it (`triggers.after`), in the same transaction.
+        ended=[agents.chain_after(agents.limits_from(c.settings))],
     )
 
 
@@ -129,7 +133,12 @@ def make_worker(c: Container, *, gateway: Gateway | None = None, memory: Memory 
 
 
 def make_scheduler(c: Container) -> Scheduler:
-    return Scheduler(c.db, [agents.wake_schedules, brain.synthesis_schedules(c.config)], enqueued=c.signals.runs)
+    limits = agents.limits_from(c.settings)
+
+    async def wake_schedules(session: AsyncSession) -> Sequence[Schedule]:
+        return await agents.wake_schedules(session, limits)
+
+    return Scheduler(c.db, [wake_schedules, brain.synthesis_schedules(c.config)], enqueued=c.signals.runs)
 
 
 def make_outbox(c: Container, client: AsyncWebClient, **options: Any) -> OutboxDispatcher:

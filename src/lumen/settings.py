@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # Per person and minute, across replicas: commands (answered after the ack) and questions.
     commands_per_minute: int = Field(default=30, gt=0, validation_alias="LUMEN_COMMANDS_PER_MINUTE")
     questions_per_minute: int = Field(default=10, gt=0, validation_alias="LUMEN_QUESTIONS_PER_MINUTE")
+    # Runaway guards for agents woken by events (lumen.yml `triggers:`): how deep a chain of
+    # `after:` wake-ups may go, and how many runs an agent may start an hour (lumen.yml
+    # `triggers.max_runs_per_hour` overrides it per agent).
+    chain_depth: int = Field(default=3, ge=0, le=50, validation_alias="LUMEN_CHAIN_DEPTH")
+    agent_runs_per_hour: int = Field(default=12, gt=0, validation_alias="LUMEN_AGENT_RUNS_PER_HOUR")
     # Unset: servers log at info, one-shot commands at warning (their output is the answer).
     log_level: str | None = Field(default=None, validation_alias="LUMEN_LOG_LEVEL")
     log_format: Literal["console", "json"] = Field(default="console", validation_alias="LUMEN_LOG_FORMAT")

@@ -141,9 +141,10 @@ async def test_concurrent_failures_of_one_agent_are_all_counted(
     stub.set_default(HALF_VALID)
     for _ in range(5):
         workers = [make_worker(stub_settings) for _ in range(BREAKER_THRESHOLD)]
-        for _ in workers:
-            await enqueue_wake(db, "acme", "ceo")
-        claims = [await runs.claim_next(db, w.owner, w.lease) for w in workers]
+        queued = [await enqueue_wake(db, "acme", "ceo") for _ in workers]
+        # Each run claimed by its id, as `lumen wake` does in its own process: a worker's
+        # claim_next takes one run of an agent at a time, so only such claims can meet.
+        claims = [await runs.claim(db, run_id, w.owner, w.lease) for w, run_id in zip(workers, queued, strict=True)]
 
         statuses = await asyncio.wait_for(
             asyncio.gather(*(w.process(c) for w, c in zip(workers, claims, strict=True))), 20

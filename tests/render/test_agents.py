@@ -59,3 +59,24 @@ def test_budget_blocks_without_agents_and_with_hostile_or_many_names() -> None:
 def test_agents_changed_text_names_who_did_what() -> None:
     assert agents_changed_text("paused", "Acme Analytics", ["ceo", "cmo"], "U0ALICE") == "<@U0ALICE> paused Acme Analytics: ceo, cmo."
     assert agents_changed_text("resumed", "Acme Analytics", [], "U0ALICE") == "<@U0ALICE> resumed Acme Analytics: no agents."
+
+
+def test_a_stopped_loop_says_who_woke_whom_and_who_was_not_woken() -> None:
+    from lumen.render.agents import chain_stopped_payload
+
+    chain = ["acme/cmo#11", "acme/ceo#12", "acme/cmo#13"]
+    payload = chain_stopped_payload("acme", chain, "acme/ceo", 3, 2)
+    blocks = valid_blocks(payload["blocks"])
+    assert payload["text"] == "🔁 Stopped a loop of wake-ups in acme: acme/ceo was not woken, the chain is 2 deep (limit 2)."
+    shown = texts(blocks)
+    assert "acme/cmo#11 → acme/ceo#12 → acme/cmo#13 → ~acme/ceo~" in shown
+    assert "No model was called" in shown and "LUMEN_CHAIN_DEPTH" in shown
+
+
+def test_a_stopped_chain_that_is_no_loop_says_chain_and_clips_a_long_one() -> None:
+    from lumen.render.agents import chain_stopped_payload
+
+    chain = [f"acme/role{n}#{n}" for n in range(500)]
+    payload = chain_stopped_payload("acme", chain, "acme/last", 501, 500)
+    assert payload["text"].startswith("🔁 Stopped a chain of wake-ups in acme")
+    valid_blocks(payload["blocks"])

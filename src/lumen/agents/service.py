@@ -14,11 +14,23 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.agents import repository
+from lumen.agents.triggers import (  # noqa: F401  (the feature's face: event and conditional wake-ups)
+    NoWebhook,
+    chain_after,
+    limits_from,
+    outcome_recorded,
+    scheduled_skip,
+    trigger,
+    trigger_note,
+    webhook,
+)
 from lumen.approvals import service as approvals
+from lumen.brain import service as brain
 from lumen.db.base import utcnow
 from lumen.db.models import Agent, AgentStatus, Decision, DecisionStatus, RunKind, RunTrigger, Venture
 from lumen.domain.gates import GateCheck
 from lumen.domain.proposals import ProposedDecision
+from lumen.domain.triggers import TriggerLimits
 from lumen.engine import outbox, runs
 from lumen.engine.outbox import Sent
 from lumen.engine.scheduler import Schedule
@@ -272,8 +284,21 @@ async def reset_failures(session: AsyncSession, agent_id: int) -> None:
 # --- schedules -------------------------------------------------------------------------------
 
 
-async def wake_schedules(session: AsyncSession) -> Sequence[Schedule]:
-    """A schedule source: every live agent's wake-up, on its cron in its venture's time zone."""
+async def record_outcome(
+    session: AsyncSession, report: brain.OutcomeReport, *, source: str, limits: TriggerLimits
+) -> brain.Recorded:
+    """Record an outcome (brain) and wake the venture's agents that listen for outcomes, in the
+    same transaction: every edge that takes outcomes comes through here."""
+    recorded = await brain.record_outcome(session, report, source=source)
+    await outcome_recorded(session, recorded.outcome_id, limits)
+    return recorded
+
+
+async def wake_schedules(session: AsyncSession, limits: TriggerLimits = TriggerLimits()) -> Sequence[Schedule]:
+    """A schedule source: every live agent's wake-up, on its cron in its venture's time zone.
+
+    A firing past the agent's runs-per-hour ceiling, or whose `when:` does not hold, is kept
+    as a skipped run saying why."""
     agents = await repository.schedulable_agents(session)
     last_fired = await repository.last_scheduled_fire(session)
     return [
@@ -286,6 +311,7 @@ async def wake_schedules(session: AsyncSession) -> Sequence[Schedule]:
             agent_id=agent.id,
             venture_id=agent.venture_id,
             admit=lambda session, agent_id=agent.id: is_awake(session, agent_id),
+            skip=lambda session, agent_id=agent.id: scheduled_skip(session, agent_id, limits),
             catch_up=True,
             last_fired=last_fired.get(agent.id),
             label=f"{agent.venture.slug}/{agent.role}",

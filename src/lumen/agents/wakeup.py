@@ -222,6 +222,9 @@ class _WakeUp:
                 budget=self.handler.context_tokens,
                 memory=self.handler.memory,
             )
+        if (note := service.trigger_note(self.run.context)) is not None:
+            # Why it woke (a webhook's body, the run it follows), as data in the context block.
+            context.block.extra["trigger"] = note
         return StepResult(output=context)
 
     async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions] | None:

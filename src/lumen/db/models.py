@@ -99,6 +99,8 @@ class Agent(IdMixin, TimestampMixin, Base):
     status: Mapped[AgentStatus] = mapped_column(_enum(AgentStatus), default=AgentStatus.ACTIVE)
     status_reason: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # lumen.yml's `triggers:` (domain/triggers.py TriggersConfig): what wakes it besides its schedule.
+    triggers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

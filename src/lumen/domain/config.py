@@ -22,6 +22,7 @@ from pydantic import (
 from lumen.domain.cron import validate_cron
 from lumen.domain.permissions import PermissionRules
 from lumen.domain.routing import RoutingPolicy
+from lumen.domain.triggers import TriggersConfig
 
 SLUG = r"^[a-z][a-z0-9-]{1,38}$"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -54,6 +55,8 @@ class AgentConfig(_Strict):
     budget_usd_day: Decimal | None = Field(default=None, ge=0)
     # Which tier each wake-up's decision takes (domain.routing); None: the workspace's policy.
     routing: RoutingPolicy | None = None
+    # Event and conditional wake-ups besides the schedule (domain/triggers.py).
+    triggers: TriggersConfig = Field(default_factory=TriggersConfig)
 
     @field_validator("schedule")
     @classmethod
@@ -195,6 +198,10 @@ class VentureConfig(_Strict):
         duplicates = sorted({role for role in roles if roles.count(role) > 1})
         if duplicates:
             raise ValueError(f"agent roles must be unique within a venture: {duplicates}")
+        for agent in self.agents:
+            unknown = sorted(set(agent.triggers.after) - set(roles))
+            if unknown:
+                raise ValueError(f"agent {agent.role!r}: triggers.after names no agent of this venture: {unknown}")
         return self
 
 

@@ -8,7 +8,7 @@ handler's business too, told through `failed`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -65,11 +65,21 @@ class RunHandler(Protocol):
         """In the transaction that records the failure."""
 
 
-class Handlers:
-    """The registry: one handler per run kind."""
+# Told of every run's end (succeeded, paused at a gate, failed), in the transaction that
+# records it: what happens next (a chained wake-up) commits with the end, or not at all.
+RunEnded = Callable[[AsyncSession, Run, RunStatus], Awaitable[None]]
 
-    def __init__(self, handlers: Mapping[RunKind, RunHandler]) -> None:
+
+class Handlers:
+    """The registry: one handler per run kind, and the hooks told of every run's end."""
+
+    def __init__(self, handlers: Mapping[RunKind, RunHandler], ended: Sequence[RunEnded] = ()) -> None:
         self._handlers = dict(handlers)
+        self.ended = tuple(ended)
+
+    async def run_ended(self, session: AsyncSession, run: Run, status: RunStatus) -> None:
+        for hook in self.ended:
+            await hook(session, run, status)
 
     def for_kind(self, kind: RunKind) -> RunHandler:
         handler = self._handlers.get(kind)

@@ -1,5 +1,9 @@
 """Runs as durable work items: enqueue once, claim with a lease, fence stale workers.
 
+One agent runs one run at a time, across replicas: a queued run of an agent whose other
+run holds a live lease waits (it is claimed once that one ends). A run paused at a gate
+(`awaiting_approval`) holds no lease and blocks nothing.
+
 A claim bumps the run's epoch. Every write a worker makes for a run first
 touches the run row `WHERE epoch = <its epoch>`; a worker whose lease was taken
 over finds no row and its transaction is rolled back (`LeaseLost`).
@@ -17,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from lumen.db.base import utcnow
-from lumen.db.models import Run, RunKind, RunStatus, RunTrigger
+from lumen.db.models import Agent, Run, RunKind, RunStatus, RunTrigger
 from lumen.db.session import Database
 from lumen.db.upsert import insert_ignoring_conflict
 from lumen.errors import InternalError, Invariant
@@ -83,6 +87,44 @@ async def enqueue(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def record_skip(
+    session: AsyncSession,
+    *,
+    key: str,
+    reason: str,
+    trigger: RunTrigger,
+    kind: RunKind = RunKind.WAKE,
+    agent_id: int | None = None,
+    venture_id: int | None = None,
+    scheduled_for: datetime | None = None,
+    context: dict | None = None,
+) -> int | None:
+    """A run that will not run, kept under its key with why (`lumen runs list` shows it,
+    status cancelled): a skipped condition, a coalesced trigger, a limit reached.
+    None if the key was taken already, like `enqueue`."""
+    now = utcnow()
+    values = {
+        "kind": kind,
+        "trigger": trigger,
+        "idempotency_key": key,
+        "agent_id": agent_id,
+        "venture_id": venture_id,
+        "scheduled_for": scheduled_for,
+        "status": RunStatus.CANCELLED,
+        "context": (context or {}) | {"skipped": reason},
+        "error": reason[:4000],
+        "side_effects": True,
+        "epoch": 0,
+        "attempts": 0,
+        "created_at": now,
+        "finished_at": now,
+    }
+    statement = insert_ignoring_conflict(
+        session.bind.dialect.name, Run, values, ["idempotency_key"]
+    ).returning(Run.id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
 async def run_id_of(session: AsyncSession, key: str) -> int:
     """The run queued under `key`."""
     run_id = await session.scalar(select(Run.id).where(Run.idempotency_key == key))
@@ -119,7 +161,8 @@ async def any_claimable(db: Database, now: datetime, kinds: tuple[RunKind, ...] 
 async def claim_next(
     db: Database, owner: str, lease: timedelta = DEFAULT_LEASE, *, kinds: tuple[RunKind, ...] | None = None
 ) -> Claim | None:
-    """Take the oldest queued run, or one whose worker's lease expired."""
+    """Take the oldest queued run, or one whose worker's lease expired, of an agent that
+    is running nothing else."""
     now = utcnow()
     if not await any_claimable(db, now, kinds):
         return None
@@ -129,7 +172,8 @@ async def claim_next(
         or_(
             candidate.status == RunStatus.QUEUED,
             (candidate.status == RunStatus.RUNNING) & (candidate.lease_expires_at < now),
-        )
+        ),
+        or_(candidate.agent_id.is_(None), candidate.agent_id.not_in(_busy_agents(now))),
     )
     if kinds:
         claimable = claimable.where(candidate.kind.in_(kinds))
@@ -137,26 +181,57 @@ async def claim_next(
     if db.dialect == "postgresql":
         # Replicas skip each other's locked candidates instead of queueing behind them.
         claimable = claimable.with_for_update(skip_locked=True)
-    async with db.transaction() as session:
-        # One statement: pick the candidate and take it, returning the new epoch.
-        row = (
-            await session.execute(
-                update(Run)
-                .where(Run.id == claimable.scalar_subquery())
-                .values(
-                    status=RunStatus.RUNNING,
-                    lease_owner=owner,
-                    lease_expires_at=now + lease,
-                    epoch=Run.epoch + 1,
-                    attempts=Run.attempts + 1,
-                    started_at=now,
+    try:
+        async with db.transaction() as session:
+            # One statement: pick the candidate and take it, returning the new epoch.
+            row = (
+                await session.execute(
+                    update(Run)
+                    .where(Run.id == claimable.scalar_subquery())
+                    .values(
+                        status=RunStatus.RUNNING,
+                        lease_owner=owner,
+                        lease_expires_at=now + lease,
+                        epoch=Run.epoch + 1,
+                        attempts=Run.attempts + 1,
+                        started_at=now,
+                    )
+                    .returning(Run.id, Run.epoch, Run.agent_id)
                 )
-                .returning(Run.id, Run.epoch)
-            )
-        ).first()
+            ).first()
+            if row is not None and row[2] is not None and db.dialect == "postgresql":
+                await _one_at_a_time(session, row[0], row[2], now)
+    except _AgentBusy:
+        return None
     if row is None:
         return None
     return Claim(run_id=row[0], epoch=row[1], owner=owner, lease=lease)
+
+
+class _AgentBusy(Exception):
+    """Another replica claimed a run of the same agent at the same moment: undo this claim."""
+
+
+def _busy_agents(now: datetime) -> Any:
+    """Agents with a run whose worker holds a live lease."""
+    running = aliased(Run)
+    return select(running.agent_id).where(
+        running.status == RunStatus.RUNNING, running.lease_expires_at >= now, running.agent_id.is_not(None)
+    )
+
+
+async def _one_at_a_time(session: AsyncSession, run_id: int, agent_id: int, now: datetime) -> None:
+    """Postgres: two replicas can each claim a run of one agent in the same instant (neither
+    sees the other's uncommitted claim). Locking the agent's row makes the second wait for the
+    first to commit, then see its run and give its own claim back."""
+    await session.execute(select(Agent.id).where(Agent.id == agent_id).with_for_update())
+    other = await session.scalar(
+        select(Run.id).where(
+            Run.agent_id == agent_id, Run.id != run_id, Run.status == RunStatus.RUNNING, Run.lease_expires_at >= now
+        ).limit(1)
+    )
+    if other is not None:
+        raise _AgentBusy(run_id)
 
 
 async def fence(

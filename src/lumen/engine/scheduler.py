@@ -54,6 +54,9 @@ class Schedule:
     venture_id: int | None = None
     # Checked in the firing's transaction: False skips the firing (a paused agent, say).
     admit: Callable[[AsyncSession], Awaitable[bool]] | None = None
+    # Checked after `admit`: a reason not to run this firing, recorded as a skipped run under
+    # the firing's key (a condition that does not hold, a ceiling reached); None runs it.
+    skip: Callable[[AsyncSession], Awaitable[str | None]] | None = None
     # Catch up on one firing missed while no replica ran, counting from the last one enqueued.
     catch_up: bool = False
     last_fired: datetime | None = None
@@ -167,6 +170,20 @@ class Scheduler:
         nominal = fire_time or utcnow().replace(microsecond=0)
         async with self.db.transaction() as session:
             if schedule.admit is not None and not await schedule.admit(session):
+                return None
+            if schedule.skip is not None and (reason := await schedule.skip(session)) is not None:
+                skipped = await runs.record_skip(
+                    session,
+                    key=schedule.key(nominal),
+                    reason=reason,
+                    trigger=RunTrigger.SCHEDULE,
+                    kind=schedule.kind,
+                    agent_id=schedule.agent_id,
+                    venture_id=schedule.venture_id,
+                    scheduled_for=nominal,
+                )
+                if skipped is not None:
+                    log.info("lumen.run.skipped", run_id=skipped, schedule=schedule.label or schedule.job_id, reason=reason)
                 return None
             run_id = await runs.enqueue(
                 session,

@@ -179,7 +179,9 @@ class Worker:
             await runs.finish(session, claim, status, **ctx.journal.unwritten_values)
             await ctx.journal.write_unwritten(session)
             await self.handlers.for_kind(ctx.run.kind).succeeded(session, ctx)
+            await self.handlers.run_ended(session, ctx.run, status)
         self.signals.outbox.notify()
+        self.signals.runs.notify()  # a run of this agent waiting for it to end, or one it woke
         log.info("lumen.run.finished", run_id=claim.run_id, status=status.value)
 
     async def _fail(self, claim: runs.Claim, failure: Failure, ctx: RunContext | None) -> RunStatus | None:
@@ -206,6 +208,8 @@ class Worker:
                 handler = self.handlers.get(run.kind) if run is not None else None
                 if run is not None and handler is not None:
                     await handler.failed(session, run, failure)
+                if run is not None:
+                    await self.handlers.run_ended(session, run, RunStatus.FAILED)
         except runs.LeaseLost:
             return None
         self.signals.outbox.notify()

@@ -53,3 +53,26 @@ def budget_blocks(rows: list[tuple[str, str, str, Decimal, Decimal]], month: str
 def agents_changed_text(action: str, venture: str, roles: list[str], user_id: str) -> str:
     who = ", ".join(roles) if roles else "no agents"
     return f"<@{user_id}> {action} {venture}: {who}."
+
+
+def chain_stopped_payload(venture: str, chain: list[str], stopped: str, depth: int, limit: int) -> dict[str, Any]:
+    """A chain of `after:` wake-ups cut at its depth limit: who woke whom, and who was not woken."""
+    roles = [link.split("#")[0] for link in chain]
+    loop = stopped in roles
+    text = (
+        f"🔁 Stopped a {'loop' if loop else 'chain'} of wake-ups in {venture}: "
+        f"{stopped} was not woken, the chain is {depth - 1} deep (limit {limit})."
+    )
+    path = " → ".join([*chain, f"~{stopped}~"])
+    return {
+        "text": text,
+        "blocks": check_blocks(
+            [
+                section(f"*{escape(text)}*\n{escape(clip(path, 2500))}"),
+                context(
+                    "No model was called for it. Agents wake each other through `triggers.after` in lumen.yml; "
+                    "LUMEN_CHAIN_DEPTH sets how deep a chain may go."
+                ),
+            ]
+        ),
+    }

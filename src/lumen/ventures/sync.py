@@ -111,6 +111,7 @@ async def sync_config(session: AsyncSession, config: LumenConfig, *, prune: bool
                 "model_tier": agent_cfg.model_tier,
                 "budget_usd_month": agent_cfg.budget_usd_month,
                 "budget_usd_day": agent_cfg.budget_usd_day,
+                "triggers": agent_cfg.triggers.model_dump(mode="json", exclude_defaults=True),
             }
             agent = existing.get(agent_cfg.role)
             if agent is None:

@@ -174,8 +174,9 @@ async def _outcome(c: Container, cmd: Command, body: dict[str, Any], respond: Re
         replace=replace,
     )
     async with c.db.transaction() as session:
-        recorded = await brain.record_outcome(session, report, source="slack")
+        recorded = await agents.record_outcome(session, report, source="slack", limits=agents.limits_from(c.settings))
     c.signals.outbox.notify()
+    c.signals.runs.notify()
     superseded = f" (supersedes outcome #{recorded.superseded})" if recorded.superseded else ""
     await respond(
         text=f"Recorded outcome #{recorded.outcome_id} for decision #{recorded.decision_id}: {report.verdict}{superseded}.",

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from lumen.agents import service as agents
 from lumen.brain import service as brain
 from lumen.container import Container
 from lumen.engine import outbox
@@ -90,7 +91,8 @@ def register(app: AsyncApp, c: Container) -> None:
                 replace=replace,
             )
             async with c.db.transaction() as session:
-                await brain.record_outcome(session, report, source="slack")
+                await agents.record_outcome(session, report, source="slack", limits=agents.limits_from(c.settings))
+            c.signals.runs.notify()
         except (ValidationError, ValueError) as exc:
             message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
             await ack(response_action="errors", errors={"verdict": message.removeprefix("Value error, ")})

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 import lumen.db.base
 
 revision = "0014"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
