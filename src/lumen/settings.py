@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Per person and minute, across replicas: commands (answered after the ack) and questions.
     commands_per_minute: int = Field(default=30, gt=0, validation_alias="LUMEN_COMMANDS_PER_MINUTE")
     questions_per_minute: int = Field(default=10, gt=0, validation_alias="LUMEN_QUESTIONS_PER_MINUTE")
+    # A thread's replies within this many seconds of each other wake its agent once.
+    conversation_quiet_s: float = Field(default=3.0, ge=0, le=300, validation_alias="LUMEN_CONVERSATION_QUIET_S")
     # Unset: servers log at info, one-shot commands at warning (their output is the answer).
     log_level: str | None = Field(default=None, validation_alias="LUMEN_LOG_LEVEL")
     log_format: Literal["console", "json"] = Field(default="console", validation_alias="LUMEN_LOG_FORMAT")

@@ -14,10 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lumen.agents import service
+from lumen.agents import conversation_steps, service
 from lumen.agents.context import FULL, Memory, load_context
 from lumen.agents.prompts import build_classify_messages, build_messages
 from lumen.agents.steps import DecisionStep, GateStep, WakeContext, WakeFinished
+from lumen.agents.verifier import Reviewed, Verifier, objection_message, setting_of
 from lumen.approvals import service as approvals
 from lumen.db.base import utcnow
 from lumen.db.models import Agent, ApprovalStatus, Run, RunStatus, StepKind, Venture
@@ -26,6 +27,7 @@ from lumen.domain.config import LumenConfig
 from lumen.domain.gate_check import CLASSIFY_DECISION, ClassifyDecision, read_decision
 from lumen.domain.gates import EffectiveRule, GateCheck, check_gate, effective_rules
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
+from lumen.domain.verdicts import gated_by_verifier
 from lumen.engine.handlers import Failure, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.engine.llm_step import LLMCall, call_model
@@ -80,11 +82,18 @@ class _WakeUp:
         context = await self.journal.step(
             StepKind.STATE, "context", self._context, WakeContext, run_values=_versions, deferred=True
         )
-        proposal = await self._decide(context)
+        reviewed = await self._review(context, await self._decide(context))
+        proposal = reviewed.proposal
+        withdrawn = []
+        if conversation_steps.conversation_of(self.run) is not None:  # a conversation may take decisions back
+            withdrawn = await conversation_steps.withdraw_all(self.journal, self.run, self.agent, self.venture, proposal.value)
         rules = self._rules([p.category for p in proposal.value.decisions])
         gates: list[tuple[int, DecisionStep]] = []
+        decided: list[DecisionStep] = []
         for ordinal, proposed in enumerate(proposal.value.decisions):
             check = await self._check_gate(ordinal, proposed, rules)
+            if reviewed.objection is not None:  # the verifier would not pass it: a human decides
+                check = gated_by_verifier(rules, proposed.category, reviewed.objection, check)
             item = service.DecisionInput(
                 run_id=self.run.id,
                 ordinal=ordinal,
@@ -122,8 +131,11 @@ class _WakeUp:
                 # written with the run's end (or before the first gate), not one by one.
                 deferred=True,
             )
+            decided.append(recorded)
             if recorded.gated and self.run.side_effects:
                 gates.append((ordinal, recorded))
+        # The answer in the thread, once the decisions it names are stored (same transaction).
+        await conversation_steps.reply(self.journal, self.run, self.agent, proposal.value, withdrawn, decided)
         if gates:
             await self.journal.flush()  # a gate looks its decision's approval up
         for ordinal, recorded in gates:
@@ -216,15 +228,40 @@ class _WakeUp:
                 budget=self.handler.context_tokens,
                 memory=self.handler.memory,
             )
+            thread = await conversation_steps.thread_context(session, self.run, self.agent)
+        if thread is not None:  # what people said in the thread, as quoted data
+            context.block.extra["conversation"] = thread
         return StepResult(output=context)
 
-    async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions]:
+    async def _review(self, context: WakeContext, proposal: LLMCall[ProposeDecisions]) -> Reviewed:
+        """The verifier's check, for an agent with `verify:` in lumen.yml."""
+        config = self.handler.config
+        setting = setting_of(config, self.venture.slug, self.agent.role)
+        if setting is None:
+            return Reviewed(proposal)
+
+        def tier_of_role(role: str) -> str:
+            venture = config.venture(self.venture.slug)
+            other = next((a for a in venture.agents if a.role == role), None) if venture else None
+            return other.model_tier if other is not None else "fast"
+
+        async def repropose(objection: str) -> LLMCall[ProposeDecisions]:
+            return await self._decide(context, objection=objection)
+
+        verifier = Verifier(self.journal, self.handler.gateway, self.run, self.agent, self.venture, setting, tier_of_role)
+        return await verifier.review(context, proposal, repropose)
+
+    async def _decide(self, context: WakeContext, *, objection: str | None = None) -> LLMCall[ProposeDecisions]:
+        messages = build_messages(context)
+        if objection is not None:  # sent back once by the verifier
+            messages = [*messages, objection_message(objection)]
         return await call_model(
             self.journal,
             self.handler.gateway,
             tool_name=PROPOSE_DECISIONS,
             tool_model=ProposeDecisions,
-            messages=build_messages(context),
+            messages=messages,
+            step_name=None if objection is None else f"{PROPOSE_DECISIONS}:revised",
             tier=self.agent.model_tier,  # type: ignore[arg-type]
             attribution=Attribution(
                 purpose="decide", run_id=self.run.id, agent_id=self.agent.id, venture_id=self.venture.id

@@ -160,6 +160,8 @@ class Decision(IdMixin, TimestampMixin, Base):
         Index("ix_decisions_venture_category", "venture_id", "category", "id"),
         # Newest first across every venture ("what failed last quarter?"): see migration 0003.
         Index("ix_decisions_created", "created_at"),
+        # A reply in a thread finds the decision whose message it answers: see migration 0013.
+        Index("ix_decisions_slack_post", "slack_ts", "slack_channel_id"),
         # A replayed step must not store the same decision twice.
         UniqueConstraint("run_id", "ordinal"),
     )
@@ -202,6 +204,8 @@ class Approval(IdMixin, TimestampMixin, Base):
         Index("ix_approvals_status_expires", "status", "expires_at"),
         # A wake-up reads its venture's latest rejections: bounded, whatever the history.
         Index("ix_approvals_venture_status_resolved", "venture_id", "status", "resolved_at"),
+        # A reply in an approval message's thread finds its decision.
+        Index("ix_approvals_message", "message_ts", "channel_id"),
     )
 
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)

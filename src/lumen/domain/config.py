@@ -44,6 +44,12 @@ class PlaybookAction(_Strict):
     repeatable: bool = Field(default=False, description="May be made again; otherwise once.")
 
 
+class VerifyByRole(_Strict):
+    """`verify: {role: cfo}`: another of the venture's roles checks this agent's proposals."""
+
+    role: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,30}$")
+
+
 class AgentConfig(_Strict):
     role: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,30}$")
     schedule: str = Field(description="Five-field cron, in the venture's time zone.")
@@ -51,6 +57,8 @@ class AgentConfig(_Strict):
     budget_usd_month: Decimal = Field(default=Decimal("20"), ge=0)
     # Optional: a daily envelope too, so one bad day cannot spend the month.
     budget_usd_day: Decimal | None = Field(default=None, ge=0)
+    # Optional: a check of each proposal before it propagates (see domain/verdicts.py).
+    verify: Literal["fast"] | VerifyByRole | None = None
 
     @field_validator("schedule")
     @classmethod

@@ -37,6 +37,9 @@ class ProposedDecision(BaseModel):
     follows_insight: str | None = Field(
         default=None, max_length=500, description="The platform insight this follows, if any."
     )
+    revises: int | None = Field(
+        default=None, ge=1, description="In a conversation: the id of your earlier decision this one replaces."
+    )
 
     @field_serializer("amount_usd", when_used="json")
     def _amount_as_number(self, value: Decimal | None) -> float | int | None:
@@ -52,3 +55,10 @@ class ProposeDecisions(BaseModel):
 
     decisions: list[ProposedDecision] = Field(max_length=MAX_DECISIONS)
     summary: str = Field(default="", max_length=1000, description="The wake-up in a paragraph.")
+    withdraws: list[int] = Field(
+        default_factory=list, max_length=MAX_DECISIONS,
+        description="In a conversation: ids of your earlier decisions you take back.",
+    )
+    reply: str = Field(
+        default="", max_length=3000, description="In a conversation: your answer to the people in the thread."
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from lumen.approvals import service as approvals
 from lumen.container import Container
@@ -12,6 +13,7 @@ from lumen.engine import outbox
 from lumen.render import messages
 from lumen.render.home import home_view
 from lumen.slack.listeners.ask import answer_in_thread, question_text
+from lumen.slack.listeners.conversations import converse, from_a_person
 from lumen.ventures import service as ventures
 from lumen.ventures.status import venture_status
 
@@ -52,16 +54,24 @@ def register(app: AsyncApp, c: Container) -> None:
 
     @app.event("app_mention")
     @c.inflight.in_background
-    async def on_mention(event: dict[str, Any]) -> None:
+    async def on_mention(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if not from_a_person(event, context.bot_user_id):
+            return
+        # In a decision's thread, or `@Lumen acme cmo …`: the agent answers; otherwise Ask does.
+        if await converse(c, event, mentioned=True):
+            return
         await answer(event)
 
     @app.event("message")
     @c.inflight.in_background
-    async def on_message(event: dict[str, Any]) -> None:
-        # Only direct messages from people; edits, bots and channel chatter are not for us.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+    async def on_message(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        # Only people: edits, deletions, bots and the bot's own posts are not for us.
+        if event.get("subtype") or event.get("bot_id") or not from_a_person(event, context.bot_user_id):
             return
-        await answer(event)
+        if event.get("channel_type") == "im":
+            await answer(event)
+        elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
+            await converse(c, event, mentioned=False)  # a reply in a decision's thread; other chatter is not for us
 
     @app.event("app_home_opened")
     @c.inflight.in_background

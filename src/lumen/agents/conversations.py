@@ -1,0 +1,178 @@
+"""Conversations in Slack wake agents: a reply in a decision's thread, or `@Lumen acme cmo …`
+in the venture's channel, becomes an `event` run of that agent with the messages as input.
+
+A burst of replies makes one run. The run waits out a quiet window (`scheduled_for`) before a
+worker may claim it; a message arriving while it is queued joins it (its row locked, in the
+message's transaction), and a message arriving once it runs queues one follow-up, which the
+later messages join in turn. The runs of a thread are keyed `reply:<agent>:<channel>:<thread>:<n>`
+under the runs' UNIQUE key, so two replicas hearing two replies at once make one run: the one
+whose insert loses joins the winner's. Each message is heard once, whichever of its events
+(`message`, `app_mention`) arrives, and however often.
+
+Every function takes the caller's session and never commits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lumen.agents import repository
+from lumen.db.base import utcnow
+from lumen.db.models import Agent, AgentStatus, Approval, Decision, Run, RunStatus, RunTrigger, Venture
+from lumen.engine import inbox, runs
+from lumen.errors import Invariant
+from lumen.log import get_logger
+from lumen.ventures import service as ventures
+
+log = get_logger(__name__)
+
+MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
+MAX_MESSAGES = 12  # a run reads at most the latest this many messages of its burst
+MAX_MESSAGE_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One message a person wrote to an agent."""
+
+    channel_id: str
+    thread_ts: str  # the thread the answer goes to
+    ts: str
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Listener:
+    """The agent a message is for, and the decision whose thread it is in (if any)."""
+
+    venture: Venture
+    agent: Agent
+    decision_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Woken:
+    run_id: int | None  # None: the message was heard before
+    joined: bool = False  # it joined a run queued for the thread
+    paused: bool = False  # the agent is paused: nothing runs, the thread is told
+
+
+def plain_text(raw: str) -> str:
+    return " ".join(MENTION.sub(" ", raw or "").split())
+
+
+async def thread_owner(session: AsyncSession, channel_id: str, thread_ts: str) -> Listener | None:
+    """The agent whose decision (or approval) message started this thread, if one did."""
+    decision_id = await session.scalar(
+        select(Decision.id).where(Decision.slack_ts == thread_ts, Decision.slack_channel_id == channel_id).limit(1)
+    )
+    if decision_id is None:
+        decision_id = await session.scalar(
+            select(Approval.decision_id).where(Approval.message_ts == thread_ts, Approval.channel_id == channel_id).limit(1)
+        )
+    if decision_id is None:
+        return None
+    found = await repository.decision_with_owners(session, decision_id)
+    if found is None:
+        return None
+    _, venture, agent = found
+    if venture.archived_at is not None or agent.archived_at is not None:
+        return None
+    return Listener(venture, agent, decision_id)
+
+
+async def addressed(session: AsyncSession, channel_id: str, text: str) -> tuple[Listener, str] | None:
+    """`acme cmo what about …` (or `cmo …`) in that venture's own channel: the agent, and the
+    rest of the message. None when the words name no agent of the channel's venture: a plain
+    question, for Ask."""
+    words = plain_text(text).split(" ")
+    for venture in await ventures.active_ventures(session):
+        if venture.channel_id != channel_id:
+            continue
+        names = {venture.slug.lower(), venture.name.lower(), *(str(a).lower() for a in venture.aliases or [])}
+        rest = words[1:] if words and words[0].lower().strip(",:") in names else words
+        if not rest:
+            return None
+        role = rest[0].lower().strip(",:")
+        for agent in ventures.live_agents(venture):
+            if agent.role == role:
+                return Listener(venture, agent), " ".join(rest[1:])
+        return None
+    return None
+
+
+def thread_prefix(agent_id: int, channel_id: str, thread_ts: str) -> str:
+    return f"reply:{agent_id}:{channel_id}:{thread_ts}:"
+
+
+async def hear(session: AsyncSession, listener: Listener, message: Heard, *, quiet: timedelta) -> Woken:
+    """Wake the agent with `message`: join the thread's queued run, or queue one."""
+    # Each message once, whether it came as `message`, as `app_mention`, or both.
+    claim = await inbox.claim(session, f"heard:{message.channel_id}:{message.ts}"[:64])
+    if claim is None:
+        return Woken(None)
+    await inbox.handled(session, claim)
+    agent = listener.agent
+    if agent.status != AgentStatus.ACTIVE:
+        return Woken(None, paused=True)
+    now = utcnow()
+    entry = {"ts": message.ts, "user": message.user, "text": message.text[:MAX_MESSAGE_CHARS]}
+    prefix = thread_prefix(agent.id, message.channel_id, message.thread_ts)
+    for _ in range(3):
+        queued = await _queued(session, prefix)
+        if queued is not None:
+            conversation = dict(queued.context.get("conversation") or {})
+            conversation["messages"] = [*conversation.get("messages", []), entry]
+            queued.context = {**queued.context, "conversation": conversation}
+            queued.scheduled_for = now + quiet  # the window starts again with each message
+            log.info("lumen.conversation.joined", run_id=queued.id, agent_id=agent.id, thread_ts=message.thread_ts)
+            return Woken(queued.id, joined=True)
+        made = await session.scalar(select(func.count()).select_from(Run).where(Run.idempotency_key.startswith(prefix, autoescape=True)))
+        run_id = await runs.enqueue(
+            session,
+            key=f"{prefix}{made or 0}",
+            trigger=RunTrigger.EVENT,
+            agent_id=agent.id,
+            venture_id=listener.venture.id,
+            scheduled_for=now + quiet,
+            context={
+                "requested_by": message.user,
+                "conversation": {
+                    "channel_id": message.channel_id,
+                    "thread_ts": message.thread_ts,
+                    "decision_id": listener.decision_id,
+                    "messages": [entry],
+                },
+            },
+        )
+        if run_id is not None:
+            log.info("lumen.conversation.woken", run_id=run_id, agent_id=agent.id, thread_ts=message.thread_ts)
+            return Woken(run_id)
+        # Another replica queued this thread's run a moment ago: join it.
+    raise Invariant(f"thread {prefix!r}: no run to join and none could be queued")
+
+
+async def _queued(session: AsyncSession, prefix: str) -> Run | None:
+    query = (
+        select(Run)
+        .where(Run.idempotency_key.startswith(prefix, autoescape=True), Run.status == RunStatus.QUEUED)
+        .order_by(Run.id.desc())
+        .limit(1)
+    )
+    if session.bind.dialect.name == "postgresql":
+        # Locked against a worker's claim (which skips locked rows); a row claimed meanwhile
+        # no longer matches `queued` when the lock is granted.
+        query = query.with_for_update()
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+def conversation_of(run: Run) -> dict[str, Any] | None:
+    conversation = run.context.get("conversation")
+    return conversation if isinstance(conversation, dict) else None
