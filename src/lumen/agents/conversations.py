@@ -5,8 +5,9 @@ A burst of replies makes one run. The run waits out a quiet window (`scheduled_f
 worker may claim it; a message arriving while it is queued joins it (its row locked, in the
 message's transaction), and a message arriving once it runs queues one follow-up, which the
 later messages join in turn. The runs of a thread are keyed `reply:<agent>:<channel>:<thread>:<n>`
-under the runs' UNIQUE key, so two replicas hearing two replies at once make one run: the one
-whose insert loses joins the winner's. Each message is heard once, whichever of its events
+under the runs' UNIQUE key, `n` counting the thread's runs that have started: two replicas
+hearing two replies at once reach for the same key and make one run; the one whose insert
+loses joins the winner's. Each message is heard once, whichever of its events
 (`message`, `app_mention`) arrives, and however often.
 
 Every function takes the caller's session and never commits.
@@ -134,10 +135,16 @@ async def hear(session: AsyncSession, listener: Listener, message: Heard, *, qui
             queued.scheduled_for = now + quiet  # the window starts again with each message
             log.info("lumen.conversation.joined", run_id=queued.id, agent_id=agent.id, thread_ts=message.thread_ts)
             return Woken(queued.id, joined=True)
-        made = await session.scalar(select(func.count()).select_from(Run).where(Run.idempotency_key.startswith(prefix, autoescape=True)))
+        # Numbered by the thread's runs that have started: replies racing to queue the next
+        # one all reach for the same key, and the UNIQUE key lets one of them have it.
+        started = await session.scalar(
+            select(func.count())
+            .select_from(Run)
+            .where(Run.idempotency_key.startswith(prefix, autoescape=True), Run.status != RunStatus.QUEUED)
+        )
         run_id = await runs.enqueue(
             session,
-            key=f"{prefix}{made or 0}",
+            key=f"{prefix}{started or 0}",
             trigger=RunTrigger.EVENT,
             agent_id=agent.id,
             venture_id=listener.venture.id,
