@@ -109,6 +109,11 @@ async def addressed(session: AsyncSession, channel_id: str, text: str) -> tuple[
     return None
 
 
+def heard_key(channel_id: str, ts: str) -> str:
+    """The inbox key that makes each message heard once."""
+    return f"heard:{channel_id}:{ts}"[:64]
+
+
 def thread_prefix(agent_id: int, channel_id: str, thread_ts: str) -> str:
     return f"reply:{agent_id}:{channel_id}:{thread_ts}:"
 
@@ -116,7 +121,7 @@ def thread_prefix(agent_id: int, channel_id: str, thread_ts: str) -> str:
 async def hear(session: AsyncSession, listener: Listener, message: Heard, *, quiet: timedelta) -> Woken:
     """Wake the agent with `message`: join the thread's queued run, or queue one."""
     # Each message once, whether it came as `message`, as `app_mention`, or both.
-    claim = await inbox.claim(session, f"heard:{message.channel_id}:{message.ts}"[:64])
+    claim = await inbox.claim(session, heard_key(message.channel_id, message.ts))
     if claim is None:
         return Woken(None)
     await inbox.handled(session, claim)

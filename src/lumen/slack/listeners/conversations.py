@@ -10,15 +10,16 @@ from typing import Any
 from lumen.agents import conversations
 from lumen.container import Container
 from lumen.db.base import utcnow
-from lumen.engine import outbox, ratelimit
+from lumen.engine import inbox, outbox, ratelimit
 from lumen.log import get_logger
 from lumen.render import messages
 from lumen.render.conversations import agent_paused_text
 
 log = get_logger(__name__)
 
-# Edits, deletions, joins and the like are not something anyone said to an agent.
-IGNORED_SUBTYPES_ALLOWED = frozenset({"thread_broadcast"})
+# Subtypes that are still a person speaking (a reply also sent to the channel); edits,
+# deletions, joins and the like are not something anyone said to an agent.
+PERSON_SUBTYPES = frozenset({"thread_broadcast"})
 
 
 def from_a_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
@@ -28,7 +29,7 @@ def from_a_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
     if bot_user_id and event.get("user") == bot_user_id:
         return False
     subtype = event.get("subtype")
-    return subtype is None or subtype in IGNORED_SUBTYPES_ALLOWED
+    return subtype is None or subtype in PERSON_SUBTYPES
 
 
 async def converse(c: Container, event: dict[str, Any], *, mentioned: bool) -> bool:
@@ -49,6 +50,8 @@ async def converse(c: Container, event: dict[str, Any], *, mentioned: bool) -> b
                 listener, text = found[0], found[1] or text
         if listener is None:
             return False
+        if await inbox.recorded(session, conversations.heard_key(channel, ts)):
+            return True  # heard already: its other event (message and app_mention both come)
         allowance = await ratelimit.take(session, "conversation", user, c.settings.questions_per_minute, utcnow())
         answer_in = thread_ts or ts
         if not allowance.allowed:

@@ -66,7 +66,7 @@ def register(app: AsyncApp, c: Container) -> None:
     @c.inflight.in_background
     async def on_message(event: dict[str, Any], context: AsyncBoltContext) -> None:
         # Only people: edits, deletions, bots and the bot's own posts are not for us.
-        if event.get("subtype") or event.get("bot_id") or not from_a_person(event, context.bot_user_id):
+        if not from_a_person(event, context.bot_user_id):
             return
         if event.get("channel_type") == "im":
             await answer(event)
