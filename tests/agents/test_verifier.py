@@ -13,6 +13,7 @@ import pytest
 
 from devslack import Workspace
 from lumen.config import LumenConfig, parse_config
+from lumen.errors import ConfigError
 from lumen.container import Container
 from lumen.db.models import Approval, Decision, DecisionStatus, Run, RunStatus, Spend
 from lumen.devmode import DevStack, dev_stack
@@ -178,3 +179,10 @@ async def test_another_role_can_be_the_verifier(container: Container, stub: Open
         assert steps["verify:1"]["verifier"] == "ceo"
         [_, check] = stub.requests_for("check-strong")  # the ceo's tier
         assert "as the venture's ceo" in check.messages[0]["content"]
+
+
+def test_a_verifier_role_must_be_an_agent_of_the_venture() -> None:
+    with pytest.raises(ConfigError, match="verify.role 'cfo' is not an agent of this venture"):
+        config_with("{role: cfo}")
+    with pytest.raises(ConfigError, match="verify"):
+        config_with("sometimes")

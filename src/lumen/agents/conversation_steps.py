@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.agents.conversations import MAX_MESSAGES, conversation_of
-from lumen.agents.steps import DecisionStep
+from lumen.agents.steps import DecisionStep, WakeContext
 from lumen.approvals import service as approvals
 from lumen.db.models import Agent, Decision, DecisionStatus, Run, StepKind, Venture
 from lumen.domain.proposals import ProposeDecisions
@@ -56,6 +56,12 @@ async def thread_context(session: AsyncSession, run: Run, agent: Agent) -> dict[
     return {"decision": about, "messages": messages[-MAX_MESSAGES:]}
 
 
+def in_conversation(context: WakeContext) -> bool:
+    """Is this wake-up answering people in a thread? Read from the journaled context, so a
+    replay of a conversation run is one too."""
+    return isinstance(context.block.extra.get("conversation"), dict)
+
+
 async def withdraw_all(
     journal: Journal, run: Run, agent: Agent, venture: Venture, proposal: ProposeDecisions
 ) -> list[WithdrawStep]:
@@ -90,6 +96,7 @@ async def withdraw_all(
 
 async def reply(
     journal: Journal,
+    context: WakeContext,
     run: Run,
     agent: Agent,
     proposal: ProposeDecisions,
@@ -97,10 +104,11 @@ async def reply(
     decided: list[DecisionStep],
 ) -> ReplyStep | None:
     """The agent's answer, in the thread it was asked in, through the outbox, once."""
-    conversation = conversation_of(run)
-    if conversation is None:
+    if not in_conversation(context):
         return None
-    channel_id, thread_ts = str(conversation["channel_id"]), str(conversation["thread_ts"])
+    # A replay of a conversation run decides from the same thread, and posts nowhere.
+    conversation = conversation_of(run) or {}
+    channel_id, thread_ts = str(conversation.get("channel_id", "")), str(conversation.get("thread_ts", ""))
 
     async def nothing_yet() -> StepResult[ReplyStep]:
         return StepResult(output=ReplyStep(channel_id=channel_id, thread_ts=thread_ts))
@@ -115,7 +123,7 @@ async def reply(
         )
         payload = thread_answer_payload(answer)
         output.text = payload["text"]
-        if not run.side_effects:
+        if not run.side_effects or not channel_id:
             return
         await outbox.enqueue(
             session,

@@ -85,7 +85,7 @@ class _WakeUp:
         reviewed = await self._review(context, await self._decide(context))
         proposal = reviewed.proposal
         withdrawn = []
-        if conversation_steps.conversation_of(self.run) is not None:  # a conversation may take decisions back
+        if conversation_steps.in_conversation(context):  # a conversation may take decisions back
             withdrawn = await conversation_steps.withdraw_all(self.journal, self.run, self.agent, self.venture, proposal.value)
         rules = self._rules([p.category for p in proposal.value.decisions])
         gates: list[tuple[int, DecisionStep]] = []
@@ -135,7 +135,7 @@ class _WakeUp:
             if recorded.gated and self.run.side_effects:
                 gates.append((ordinal, recorded))
         # The answer in the thread, once the decisions it names are stored (same transaction).
-        await conversation_steps.reply(self.journal, self.run, self.agent, proposal.value, withdrawn, decided)
+        await conversation_steps.reply(self.journal, context, self.run, self.agent, proposal.value, withdrawn, decided)
         if gates:
             await self.journal.flush()  # a gate looks its decision's approval up
         for ordinal, recorded in gates:

@@ -202,6 +202,17 @@ class VentureConfig(_Strict):
             raise ValueError(f"agent roles must be unique within a venture: {duplicates}")
         return self
 
+    @model_validator(mode="after")
+    def _verifiers_exist(self) -> VentureConfig:
+        roles = {agent.role for agent in self.agents}
+        for agent in self.agents:
+            if isinstance(agent.verify, VerifyByRole) and agent.verify.role not in roles:
+                raise ValueError(
+                    f"agent {agent.role}: verify.role {agent.verify.role!r} is not an agent of this venture "
+                    f"(its agents: {', '.join(sorted(roles))})"
+                )
+        return self
+
 
 class WorkspaceConfig(_Strict):
     timezone: str = "UTC"
