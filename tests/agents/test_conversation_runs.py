@@ -6,11 +6,12 @@ connections still make one run; a run waits out its quiet window before a worker
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from lumen.agents.conversations import Heard, Listener, hear
+from lumen import clock
+from lumen.agents.conversations import MAX_WINDOWS, Heard, Listener, hear
 from lumen.container import Container
 from lumen.db.models import Agent, Run, RunTrigger, Venture
 from lumen.engine import runs
@@ -76,3 +77,16 @@ async def test_a_thread_run_waits_out_its_quiet_window(container: Container) -> 
         run.scheduled_for = run.created_at  # the window has passed
     claimed = await runs.claim_next(container.db, "a-worker")
     assert claimed is not None and claimed.run_id == woken.run_id
+
+
+async def test_a_thread_that_never_falls_quiet_is_still_answered(container: Container) -> None:
+    who = await listener(container)
+    quiet = timedelta(minutes=1)
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    for minute in range(0, 10):  # a message every 50 s for ten minutes: never a quiet minute
+        with clock.at(start + timedelta(seconds=50 * minute)):
+            woken = await say(container, who, f"17000004{minute:02d}.000001", quiet=quiet)
+    [run] = await thread_runs(container)
+    assert woken.run_id == run.id
+    assert run.scheduled_for == start + quiet * MAX_WINDOWS  # not the last message + a minute
+    assert len(run.context["conversation"]["messages"]) == 10

@@ -36,6 +36,7 @@ log = get_logger(__name__)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
 MAX_MESSAGES = 12  # a run reads at most the latest this many messages of its burst
 MAX_MESSAGE_CHARS = 1500
+MAX_WINDOWS = 4  # a burst's run waits at most this many quiet windows after its first message
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,9 @@ async def hear(session: AsyncSession, listener: Listener, message: Heard, *, qui
             conversation = dict(queued.context.get("conversation") or {})
             conversation["messages"] = [*conversation.get("messages", []), entry]
             queued.context = {**queued.context, "conversation": conversation}
-            queued.scheduled_for = now + quiet  # the window starts again with each message
+            # The window starts again with each message, up to a few windows after the first:
+            # a thread that never falls quiet is still answered.
+            queued.scheduled_for = min(now + quiet, queued.created_at + quiet * MAX_WINDOWS)
             log.info("lumen.conversation.joined", run_id=queued.id, agent_id=agent.id, thread_ts=message.thread_ts)
             return Woken(queued.id, joined=True)
         # Numbered by the thread's runs that have started: replies racing to queue the next
