@@ -171,9 +171,21 @@ async def test_an_agent_addressed_by_name_answers_and_a_plain_question_goes_to_a
         assert run.context["conversation"]["thread_ts"] == asked.ts
         assert run.context["conversation"]["messages"][0]["text"] == "should we pause the ads?"
 
+        # The thread it opened stays the cmo's: a plain reply there wakes it again.
+        await finished(container, run.id)
+        channel = ws.resolve_channel("venture-acme").id
+        await ws.send_message("U0BOB", channel, "and the newsletter?", thread_ts=asked.ts)
+        await ws.wait_for(lambda: bot_replies(ws, "venture-acme", asked.ts)[1:], timeout=20)
+        first, again = await event_runs(container)
+        assert again.agent_id == agent.id and again.context["conversation"]["messages"][0]["text"] == "and the newsletter?"
+
         question = await ws.send_message("U0ALICE", "venture-acme", f"<@{ws.bot.id}> what failed at acme?")
         await ws.wait_for(lambda: bot_replies(ws, "venture-acme", question.ts), timeout=20)
-        assert len(await event_runs(container)) == 1  # Ask answered; no agent woke
+        assert len(await event_runs(container)) == 2  # Ask answered; no agent woke
+        # Chatter in a thread nobody opened with an agent wakes nobody.
+        await ws.send_message("U0BOB", channel, "thanks!", thread_ts=question.ts)
+        await asyncio.sleep(1.2)
+        assert len(await event_runs(container)) == 2
 
 
 async def test_the_agent_withdraws_a_decision_waiting_for_approval(container: Container, stub: OpenAIStub) -> None:

@@ -1,5 +1,6 @@
 """Conversations in Slack wake agents: a reply in a decision's thread, or `@Lumen acme cmo …`
-in the venture's channel, becomes an `event` run of that agent with the messages as input.
+in the venture's channel (and later replies in the thread it opens), becomes an `event` run of
+that agent with the messages as input.
 
 A burst of replies makes one run. The run waits out a quiet window (`scheduled_for`) before a
 worker may claim it; a message arriving while it is queued joins it (its row locked, in the
@@ -25,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lumen.agents import repository
 from lumen.db.base import utcnow
-from lumen.db.models import Agent, AgentStatus, Approval, Decision, Run, RunStatus, RunTrigger, Venture
+from lumen.db.models import Agent, AgentStatus, Approval, ConversationThread, Decision, Run, RunStatus, RunTrigger, Venture
+from lumen.db.upsert import insert_ignoring_conflict
 from lumen.engine import inbox, runs
 from lumen.errors import Invariant
 from lumen.log import get_logger
@@ -80,7 +82,7 @@ async def thread_owner(session: AsyncSession, channel_id: str, thread_ts: str) -
             select(Approval.decision_id).where(Approval.message_ts == thread_ts, Approval.channel_id == channel_id).limit(1)
         )
     if decision_id is None:
-        return None
+        return await _opened_thread(session, channel_id, thread_ts)
     found = await repository.decision_with_owners(session, decision_id)
     if found is None:
         return None
@@ -88,6 +90,16 @@ async def thread_owner(session: AsyncSession, channel_id: str, thread_ts: str) -
     if venture.archived_at is not None or agent.archived_at is not None:
         return None
     return Listener(venture, agent, decision_id)
+
+
+async def _opened_thread(session: AsyncSession, channel_id: str, thread_ts: str) -> Listener | None:
+    """The agent someone opened this thread with (`@Lumen acme cmo …`), if anyone did."""
+    thread = await session.get(ConversationThread, (channel_id, thread_ts))
+    agent = await session.get(Agent, thread.agent_id) if thread is not None else None
+    venture = await session.get(Venture, agent.venture_id) if agent is not None else None
+    if agent is None or venture is None or agent.archived_at is not None or venture.archived_at is not None:
+        return None
+    return Listener(venture, agent, None)
 
 
 async def addressed(session: AsyncSession, channel_id: str, text: str) -> tuple[Listener, str] | None:
@@ -127,6 +139,15 @@ async def hear(session: AsyncSession, listener: Listener, message: Heard, *, qui
         return Woken(None)
     await inbox.handled(session, claim)
     agent = listener.agent
+    if listener.decision_id is None:  # a thread opened by naming the agent: its replies are for it too
+        await session.execute(
+            insert_ignoring_conflict(
+                session.bind.dialect.name,
+                ConversationThread,
+                {"channel_id": message.channel_id, "thread_ts": message.thread_ts, "agent_id": agent.id, "created_at": utcnow()},
+                ["channel_id", "thread_ts"],
+            )
+        )
     if agent.status != AgentStatus.ACTIVE:
         return Woken(None, paused=True)
     now = utcnow()

@@ -360,6 +360,18 @@ class SlackEventReceipt(Base):
     body: Mapped[dict[str, Any] | None] = mapped_column()
 
 
+class ConversationThread(Base):
+    """A thread in which people talk to an agent that no decision of its started: one opened
+    by `@Lumen acme cmo …`. Its later replies wake the same agent without naming it again."""
+
+    __tablename__ = "conversation_threads"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "Agent",
     "AgentStatus",
@@ -369,6 +381,7 @@ __all__ = [
     "Base",
     "BigId",
     "BrainVersion",
+    "ConversationThread",
     "Decision",
     "DecisionStatus",
     "GatePolicyVersion",

@@ -42,12 +42,12 @@ async def converse(c: Container, event: dict[str, Any], *, mentioned: bool) -> b
     user = event.get("user", "")
     async with c.db.transaction() as session:
         listener = None
-        if thread_ts and thread_ts != ts:
-            listener = await conversations.thread_owner(session, channel, thread_ts)
-        if listener is None and mentioned:
+        if mentioned:  # naming an agent wins, even in another agent's thread
             found = await conversations.addressed(session, channel, event.get("text", ""))
             if found is not None:
                 listener, text = found[0], found[1] or text
+        if listener is None and thread_ts and thread_ts != ts:
+            listener = await conversations.thread_owner(session, channel, thread_ts)
         if listener is None:
             return False
         if await inbox.recorded(session, conversations.heard_key(channel, ts)):

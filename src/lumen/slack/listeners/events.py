@@ -71,7 +71,9 @@ def register(app: AsyncApp, c: Container) -> None:
         if event.get("channel_type") == "im":
             await answer(event)
         elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
-            await converse(c, event, mentioned=False)  # a reply in a decision's thread; other chatter is not for us
+            if context.bot_user_id and f"<@{context.bot_user_id}>" in (event.get("text") or ""):
+                return  # its app_mention event is the one that counts (it may name another agent)
+            await converse(c, event, mentioned=False)  # a reply in an agent's thread; other chatter is not for us
 
     @app.event("app_home_opened")
     @c.inflight.in_background
