@@ -261,7 +261,9 @@ async def test_a_paused_agent_is_not_woken_and_the_thread_is_told(container: Con
         await eventually(paused, timeout=10)
         channel = ws.resolve_channel("venture-brightbox").id
         await ws.send_message("U0BOB", channel, "Are you there?", thread_ts=decision.slack_ts)
+        await ws.send_message("U0BOB", channel, "Hello?", thread_ts=decision.slack_ts)
         [note] = await ws.wait_for(lambda: bot_replies(ws, "venture-brightbox", decision.slack_ts), timeout=10)
         assert "paused" in note.text
         await asyncio.sleep(1.2)
         assert await event_runs(container) == []
+        assert len(bot_replies(ws, "venture-brightbox", decision.slack_ts)) == 1  # told once, not per reply

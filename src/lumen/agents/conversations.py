@@ -154,7 +154,7 @@ async def hear(session: AsyncSession, listener: Listener, message: Heard, *, qui
     entry = {"ts": message.ts, "user": message.user, "text": message.text[:MAX_MESSAGE_CHARS]}
     prefix = thread_prefix(agent.id, message.channel_id, message.thread_ts)
     for _ in range(3):
-        queued = await _queued(session, prefix)
+        queued = await _queued(session, agent.id, prefix)
         if queued is not None:
             conversation = dict(queued.context.get("conversation") or {})
             conversation["messages"] = [*conversation.get("messages", []), entry]
@@ -169,7 +169,11 @@ async def hear(session: AsyncSession, listener: Listener, message: Heard, *, qui
         started = await session.scalar(
             select(func.count())
             .select_from(Run)
-            .where(Run.idempotency_key.startswith(prefix, autoescape=True), Run.status != RunStatus.QUEUED)
+            .where(
+                Run.agent_id == agent.id,  # the agent's runs first (ix_runs_agent_created), then its thread's
+                Run.idempotency_key.startswith(prefix, autoescape=True),
+                Run.status != RunStatus.QUEUED,
+            )
         )
         run_id = await runs.enqueue(
             session,
@@ -195,10 +199,10 @@ async def hear(session: AsyncSession, listener: Listener, message: Heard, *, qui
     raise Invariant(f"thread {prefix!r}: no run to join and none could be queued")
 
 
-async def _queued(session: AsyncSession, prefix: str) -> Run | None:
+async def _queued(session: AsyncSession, agent_id: int, prefix: str) -> Run | None:
     query = (
         select(Run)
-        .where(Run.idempotency_key.startswith(prefix, autoescape=True), Run.status == RunStatus.QUEUED)
+        .where(Run.status == RunStatus.QUEUED, Run.agent_id == agent_id, Run.idempotency_key.startswith(prefix, autoescape=True))
         .order_by(Run.id.desc())
         .limit(1)
     )

@@ -70,7 +70,8 @@ async def converse(c: Container, event: dict[str, Any], *, mentioned: bool) -> b
                     session,
                     "chat.postMessage",
                     {"channel": channel, "thread_ts": answer_in, "text": agent_paused_text(listener.agent.role, listener.venture.name)},
-                    dedupe_key=f"heard:{channel}:{ts}:paused",
+                    # Once per thread while it stays paused, however many replies come.
+                    dedupe_key=f"paused:{listener.agent.id}:{channel}:{answer_in}:{listener.agent.updated_at.isoformat()}"[:200],
                 )
     c.signals.outbox.notify()
     if woken is not None and woken.run_id is not None:
