@@ -12,25 +12,26 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from devslack import Message, Workspace
+from lumen.config import LumenConfig, parse_config
 from lumen.container import Container
 from lumen.db.models import Agent, Approval, ApprovalStatus, Decision, DecisionStatus, Run, RunStatus, RunTrigger
 from lumen.devmode import DevStack, dev_stack
 from lumen.domain.gate_check import CLASSIFY_DECISION
 from lumen.domain.proposals import PROPOSE_DECISIONS
 from lumen.llm.context_block import parse_context_block
-from tests.engine.helpers import all_rows, block_text, eventually, get_run, steps_of
+from tests.engine.helpers import TEST_CONFIG, all_rows, block_text, eventually, get_run, steps_of
 from tests.support.openai_stub import OpenAIStub, tool_call
 
 STRONG, FAST = "openai/talk-strong", "openai/talk-fast"
 
 
 @asynccontextmanager
-async def talking_stack(container: Container, **settings: Any) -> AsyncIterator[DevStack]:
+async def talking_stack(container: Container, config: LumenConfig | None = None, **settings: Any) -> AsyncIterator[DevStack]:
     """The dev workspace subscribed to channel messages (as the manifest is), and a replica."""
     workspace = Workspace.demo(retry_delays=(0.05, 0.05, 0.05))
     workspace.event_subscriptions |= {"message.channels", "message.groups"}
     updates = {"conversation_quiet_s": 0.8} | settings
-    async with dev_stack(container.settings.model_copy(update=updates), settings.pop("config", None) or container.config, workspace=workspace) as running:
+    async with dev_stack(container.settings.model_copy(update=updates), config or container.config, workspace=workspace) as running:
         yield running
 
 
@@ -267,3 +268,31 @@ async def test_a_paused_agent_is_not_woken_and_the_thread_is_told(container: Con
         await asyncio.sleep(1.2)
         assert await event_runs(container) == []
         assert len(bot_replies(ws, "venture-brightbox", decision.slack_ts)) == 1  # told once, not per reply
+
+
+async def test_someone_who_may_not_wake_the_agent_is_told_and_nothing_runs(container: Container, stub: OpenAIStub) -> None:
+    text = TEST_CONFIG.read_text(encoding="utf-8")
+    anchor = "    channel: venture-brightbox\n"
+    assert anchor in text
+    config = parse_config(text.replace(anchor, anchor + "    permissions:\n      wake: [U0ALICE]\n"), source="lumen.yml")
+    quiet_classifier(stub)
+    stub.enqueue(
+        tool_call(PROPOSE_DECISIONS, {"decisions": [move("research", "Interview twelve agency owners")], "summary": "s"}, model="talk-strong"),
+        answer("Alice asked, so I answer."),
+    )
+    async with talking_stack(container, config, **with_stub(stub)) as stack:
+        ws = stack.workspace
+        await ws.slash_command("U0ALICE", "venture-brightbox", "/lumen", "wake brightbox ceo")
+        decision = await posted_decision(container, "Interview twelve agency owners")
+        channel = ws.resolve_channel("venture-brightbox").id
+        await ws.send_message("U0DAN", channel, "Do it twice as big", thread_ts=decision.slack_ts)
+        [refusal] = await ws.wait_for(lambda: ws.ephemeral_messages("venture-brightbox", "U0DAN"), timeout=10)
+        assert "may wake Brightbox Studio's agents" in refusal.text
+        await asyncio.sleep(1.2)
+        assert await event_runs(container) == []
+
+        await ws.send_message("U0ALICE", channel, "And you, ceo?", thread_ts=decision.slack_ts)
+        replies = await ws.wait_for(lambda: bot_replies(ws, "venture-brightbox", decision.slack_ts), timeout=20)
+        assert "Alice asked" in replies[0].text
+        [run] = await event_runs(container)
+        assert [m["user"] for m in run.context["conversation"]["messages"]] == ["U0ALICE"]

@@ -13,7 +13,9 @@ from lumen.db.base import utcnow
 from lumen.engine import inbox, outbox, ratelimit
 from lumen.log import get_logger
 from lumen.render import messages
+from lumen.errors import NotAllowed
 from lumen.render.conversations import agent_paused_text
+from lumen.ventures import service as ventures
 
 log = get_logger(__name__)
 
@@ -40,7 +42,7 @@ async def converse(c: Container, event: dict[str, Any], *, mentioned: bool) -> b
     thread_ts = event.get("thread_ts")
     text = conversations.plain_text(event.get("text", ""))
     user = event.get("user", "")
-    async with c.db.transaction() as session:
+    async with c.db.sessions() as session:
         listener = None
         if mentioned:  # naming an agent wins, even in another agent's thread
             found = await conversations.addressed(session, channel, event.get("text", ""))
@@ -52,8 +54,19 @@ async def converse(c: Container, event: dict[str, Any], *, mentioned: bool) -> b
             return False
         if await inbox.recorded(session, conversations.heard_key(channel, ts)):
             return True  # heard already: its other event (message and app_mention both come)
+    answer_in = thread_ts or ts
+    venture = listener.venture
+    try:  # waking an agent by talking to it is a wake-up: `permissions.wake` says who may
+        await ventures.require(c.directory, c.config, venture, venture.name, venture.channel, user, "wake")
+    except NotAllowed as refused:
+        async with c.db.transaction() as session:
+            await outbox.enqueue(
+                session, "chat.postEphemeral", {"channel": channel, "user": user, "text": str(refused)}, dedupe_key=f"heard:{channel}:{ts}:refused"
+            )
+        c.signals.outbox.notify()
+        return True
+    async with c.db.transaction() as session:
         allowance = await ratelimit.take(session, "conversation", user, c.settings.questions_per_minute, utcnow())
-        answer_in = thread_ts or ts
         if not allowance.allowed:
             await outbox.enqueue(
                 session,
