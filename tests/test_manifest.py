@@ -26,14 +26,17 @@ def test_manifest_declares_what_lumen_listens_to() -> None:
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert commands == {"/lumen"}
-    assert events == {"app_mention", "app_home_opened", "message.im", "assistant_thread_started"}
+    # message.channels / message.groups: replies in a decision's thread wake its agent.
+    assert events == {"app_mention", "app_home_opened", "message.im", "message.channels", "message.groups", "assistant_thread_started"}
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
 
 
 def test_manifest_asks_for_the_least_scopes() -> None:
     scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
-    # Reading channel history or user emails is never needed.
-    assert not scopes & {"channels:history", "groups:history", "users:read.email", "chat:write.public"}
+    # Channel history only for replies in decision threads (the listener drops the rest at once);
+    # user emails are never needed.
+    assert {"channels:history", "groups:history"} <= scopes
+    assert not scopes & {"users:read.email", "chat:write.public"}
     assert {"commands", "chat:write", "app_mentions:read", "im:history"} <= scopes
     # files.getUploadURLExternal and files.completeUploadExternal: the weekly chart.
     assert "files:write" in scopes and "files:read" not in scopes

@@ -194,6 +194,8 @@ async def run_dev(
         settings = settings.model_copy(update={"offline_simulated_prices": True})
     config, source = dev_config(settings)
     workspace = slack.Workspace.demo()
+    # As the manifest asks: replies in a decision's thread reach its agent.
+    workspace.event_subscriptions |= {"message.channels", "message.groups"}
     try:
         kept = workspace.persist(DEV_WORKSPACE)
     except slack.persistence.UnreadableWorkspace as exc:

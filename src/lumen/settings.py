@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # `triggers.max_runs_per_hour` overrides it per agent).
     chain_depth: int = Field(default=3, ge=0, le=50, validation_alias="LUMEN_CHAIN_DEPTH")
     agent_runs_per_hour: int = Field(default=12, gt=0, validation_alias="LUMEN_AGENT_RUNS_PER_HOUR")
+    # A thread's replies within this many seconds of each other wake its agent once.
+    conversation_quiet_s: float = Field(default=3.0, ge=0, le=300, validation_alias="LUMEN_CONVERSATION_QUIET_S")
     # Unset: servers log at info, one-shot commands at warning (their output is the answer).
     log_level: str | None = Field(default=None, validation_alias="LUMEN_LOG_LEVEL")
     log_format: Literal["console", "json"] = Field(default="console", validation_alias="LUMEN_LOG_FORMAT")

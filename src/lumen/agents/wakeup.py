@@ -8,17 +8,19 @@ decision or post is written twice.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lumen.agents import routing, service
+from lumen.agents import conversation_steps, routing, service
 from lumen.agents.context import FULL, Memory, load_context
 from lumen.agents.prompts import build_classify_messages, build_messages
 from lumen.agents.questions import Asking
 from lumen.agents.steps import DecisionStep, GateStep, WakeContext, WakeFinished
+from lumen.agents.verifier import Reviewed, Verifier, objection_message, setting_of
 from lumen.approvals import service as approvals
 from lumen.db.base import utcnow
 from lumen.db.models import Agent, ApprovalStatus, Run, RunStatus, StepKind, Venture
@@ -28,6 +30,7 @@ from lumen.domain.gate_check import CLASSIFY_DECISION, ClassifyDecision, read_de
 from lumen.domain.gates import EffectiveRule, GateCheck, check_gate, effective_rules
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
 from lumen.domain.ask_human import QUESTION_CATEGORY
+from lumen.domain.verdicts import gated_by_verifier
 from lumen.engine.handlers import Failure, RunContext, RunFailed
 from lumen.engine.journal import Journal, StepResult
 from lumen.domain.routing import route_decision
@@ -87,10 +90,18 @@ class _WakeUp:
         proposal = await self._decide(context)
         if proposal is None:
             return RunStatus.AWAITING_APPROVAL  # asked a human (ask_human); the answer re-queues the run
+        reviewed = await self._review(context, proposal)
+        proposal = reviewed.proposal
+        withdrawn = []
+        if conversation_steps.in_conversation(context):  # a conversation may take decisions back
+            withdrawn = await conversation_steps.withdraw_all(self.journal, self.run, self.agent, self.venture, proposal.value)
         rules = self._rules([p.category for p in proposal.value.decisions])
         gates: list[tuple[int, DecisionStep]] = []
+        decided: list[DecisionStep] = []
         for ordinal, proposed in enumerate(proposal.value.decisions):
             check = await self._check_gate(ordinal, proposed, rules)
+            if reviewed.objection is not None:  # the verifier would not pass it: a human decides
+                check = gated_by_verifier(rules, proposed.category, reviewed.objection, check)
             item = service.DecisionInput(
                 run_id=self.run.id,
                 ordinal=ordinal,
@@ -128,8 +139,11 @@ class _WakeUp:
                 # written with the run's end (or before the first gate), not one by one.
                 deferred=True,
             )
+            decided.append(recorded)
             if recorded.gated and self.run.side_effects:
                 gates.append((ordinal, recorded))
+        # The answer in the thread, once the decisions it names are stored (same transaction).
+        await conversation_steps.reply(self.journal, context, self.run, self.agent, proposal.value, withdrawn, decided)
         if gates:
             await self.journal.flush()  # a gate looks its decision's approval up
         for ordinal, recorded in gates:
@@ -222,15 +236,38 @@ class _WakeUp:
                 budget=self.handler.context_tokens,
                 memory=self.handler.memory,
             )
+            thread = await conversation_steps.thread_context(session, self.run, self.agent)
+        if thread is not None:  # what people said in the thread, as quoted data
+            context.block.extra["conversation"] = thread
         if (note := service.trigger_note(self.run.context)) is not None:
             # Why it woke (a webhook's body, the run it follows), as data in the context block.
             context.block.extra["trigger"] = note
         return StepResult(output=context)
 
-    async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions] | None:
-        """The model's decisions; it may ask the approvers first (None: the run waits for them).
-        Each model call is routed by complexity (agents/routing.py): with `fixed`, the agent's
-        own tier as before."""
+    async def _review(self, context: WakeContext, proposal: LLMCall[ProposeDecisions]) -> Reviewed:
+        """The verifier's check, for an agent with `verify:` in lumen.yml."""
+        config = self.handler.config
+        setting = setting_of(config, self.venture.slug, self.agent.role)
+        if setting is None:
+            return Reviewed(proposal)
+
+        def tier_of_role(role: str) -> str:
+            venture = config.venture(self.venture.slug)
+            other = next((a for a in venture.agents if a.role == role), None) if venture else None
+            return other.model_tier if other is not None else "fast"
+
+        async def repropose(objection: str) -> LLMCall[ProposeDecisions]:
+            return await self._decide_call(context)(
+                messages=[*build_messages(context), objection_message(objection)],
+                step_name=f"{PROPOSE_DECISIONS}:revised",
+            )
+
+        verifier = Verifier(self.journal, self.handler.gateway, self.run, self.agent, self.venture, setting, tier_of_role)
+        return await verifier.review(context, proposal, repropose)
+
+    def _decide_call(self, context: WakeContext) -> Callable[..., Awaitable[LLMCall[Any]]]:
+        """The decide call, routed by complexity (agents/routing.py); with `fixed`, on the
+        agent's own tier as before. Takes messages, step_name and alternatives."""
         task = routing.decision_task(context, self._rules([item.category for item in context.block.playbook]))
         policy = routing.policy_for(self.handler.config, self.venture.slug, self.agent.role)
 
@@ -252,6 +289,10 @@ class _WakeUp:
                 **kwargs,
             )
 
+        return call
+
+    async def _decide(self, context: WakeContext) -> LLMCall[ProposeDecisions] | None:
+        """The model's decisions; it may ask the approvers first (None: the run waits for them)."""
         asking = Asking(
             self.handler.db,
             self.handler.gateway,
@@ -261,7 +302,7 @@ class _WakeUp:
             self.venture,
             rule=lambda: self._rules([QUESTION_CATEGORY])[QUESTION_CATEGORY],
             timezone=self.handler.config.workspace.timezone,
-            call=call,
+            call=self._decide_call(context),
         )
         return await asking.decide(build_messages(context))
 

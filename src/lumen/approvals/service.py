@@ -241,6 +241,23 @@ async def resolve(
     return _result("resolved", approval, tally)
 
 
+async def withdraw(session: AsyncSession, decision_id: int, *, by_role: str, reason: str = "") -> bool:
+    """The agent takes back a decision still waiting for a human: its approval closes as
+    rejected (so the paused run continues and stores nothing), once. False when a human (or
+    expiry) resolved it first, or it has no approval."""
+    approval = await repository.of_decision(session, decision_id)
+    if approval is None or approval.status != ApprovalStatus.PENDING:
+        return False
+    now = utcnow()
+    text = f"Withdrawn by the {by_role} agent" + (f": {reason}" if reason else "")
+    if not await repository.close_if_pending(session, approval.id, ApprovalStatus.REJECTED, now, by=None, reason=text[:2000]):
+        return False
+    approval.status, approval.resolved_by, approval.resolved_at, approval.reason = ApprovalStatus.REJECTED, None, now, text[:2000]
+    await settle(session, approval, now)
+    log.info("lumen.approval.withdrawn", approval_id=approval.id, decision_id=decision_id, by=by_role)
+    return True
+
+
 async def tell_clicker(session: AsyncSession, result: ClickResult, user_id: str, channel_id: str | None, stamp: str) -> None:
     """The note only the clicker sees: their vote counted, or why nothing changed.
 

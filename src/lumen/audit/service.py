@@ -192,6 +192,11 @@ def summarize(step: Step) -> str:
             f"brain v{out.get('brain_version') or '—'}, insight v{out.get('insight_version') or '—'}, "
             f"{len(out.get('recent', []))} recent decisions"
         )
+    if step.name.startswith("verify:"):  # the verifier's verdict (agents/verifier.py)
+        if out.get("error"):
+            return f"check {out.get('attempt')} could not be made: {out['error']} · sent to a human"
+        said = "consistent" if out.get("consistent") else f"objected: {out.get('objection', '')}"
+        return f"check {out.get('attempt')} by {out.get('verifier', 'fast')} · {said}"
     if step.kind.value == "llm_call":
         if out.get("error"):  # a fast-tier try that failed, escalated
             return f"fast tier failed: {out['error']}"

@@ -163,6 +163,8 @@ class Decision(IdMixin, TimestampMixin, Base):
         Index("ix_decisions_venture_category", "venture_id", "category", "id"),
         # Newest first across every venture ("what failed last quarter?"): see migration 0003.
         Index("ix_decisions_created", "created_at"),
+        # A reply in a thread finds the decision whose message it answers: see migration 0013.
+        Index("ix_decisions_slack_post", "slack_ts", "slack_channel_id"),
         # A replayed step must not store the same decision twice.
         UniqueConstraint("run_id", "ordinal"),
     )
@@ -205,6 +207,8 @@ class Approval(IdMixin, TimestampMixin, Base):
         Index("ix_approvals_status_expires", "status", "expires_at"),
         # A wake-up reads its venture's latest rejections: bounded, whatever the history.
         Index("ix_approvals_venture_status_resolved", "venture_id", "status", "resolved_at"),
+        # A reply in an approval message's thread finds its decision.
+        Index("ix_approvals_message", "message_ts", "channel_id"),
     )
 
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
@@ -390,6 +394,18 @@ class SlackEventReceipt(Base):
     body: Mapped[dict[str, Any] | None] = mapped_column()
 
 
+class ConversationThread(Base):
+    """A thread in which people talk to an agent that no decision of its started: one opened
+    by `@Lumen acme cmo …`. Its later replies wake the same agent without naming it again."""
+
+    __tablename__ = "conversation_threads"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "Agent",
     "AgentStatus",
@@ -399,6 +415,7 @@ __all__ = [
     "Base",
     "BigId",
     "BrainVersion",
+    "ConversationThread",
     "Decision",
     "DecisionStatus",
     "GatePolicyVersion",

@@ -46,6 +46,12 @@ class PlaybookAction(_Strict):
     repeatable: bool = Field(default=False, description="May be made again; otherwise once.")
 
 
+class VerifyByRole(_Strict):
+    """`verify: {role: cfo}`: another of the venture's roles checks this agent's proposals."""
+
+    role: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,30}$")
+
+
 class AgentConfig(_Strict):
     role: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,30}$")
     schedule: str = Field(description="Five-field cron, in the venture's time zone.")
@@ -57,6 +63,8 @@ class AgentConfig(_Strict):
     routing: RoutingPolicy | None = None
     # Event and conditional wake-ups besides the schedule (domain/triggers.py).
     triggers: TriggersConfig = Field(default_factory=TriggersConfig)
+    # Optional: a check of each proposal before it propagates (see domain/verdicts.py).
+    verify: Literal["fast"] | VerifyByRole | None = None
 
     @field_validator("schedule")
     @classmethod
@@ -202,6 +210,17 @@ class VentureConfig(_Strict):
             unknown = sorted(set(agent.triggers.after) - set(roles))
             if unknown:
                 raise ValueError(f"agent {agent.role!r}: triggers.after names no agent of this venture: {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _verifiers_exist(self) -> VentureConfig:
+        roles = {agent.role for agent in self.agents}
+        for agent in self.agents:
+            if isinstance(agent.verify, VerifyByRole) and agent.verify.role not in roles:
+                raise ValueError(
+                    f"agent {agent.role}: verify.role {agent.verify.role!r} is not an agent of this venture "
+                    f"(its agents: {', '.join(sorted(roles))})"
+                )
         return self
 
 

@@ -37,6 +37,9 @@ class ProposedDecision(BaseModel):
     follows_insight: str | None = Field(
         default=None, max_length=500, description="The platform insight this follows, if any."
     )
+    revises: int | None = Field(
+        default=None, ge=1, description="In a conversation: the id of your earlier decision this one replaces."
+    )
 
     @field_serializer("amount_usd", when_used="json")
     def _amount_as_number(self, value: Decimal | None) -> float | int | None:
@@ -55,3 +58,10 @@ class ProposeDecisions(BaseModel):
     confidence: float | None = Field(
         default=None, ge=0, le=1, description="How sure you are these are the right moves, 0 to 1."
     )  # read by routing: a fast-tier answer below the policy's floor goes to the strong tier
+    withdraws: list[int] = Field(
+        default_factory=list, max_length=MAX_DECISIONS,
+        description="In a conversation: ids of your earlier decisions you take back.",
+    )
+    reply: str = Field(
+        default="", max_length=3000, description="In a conversation: your answer to the people in the thread."
+    )

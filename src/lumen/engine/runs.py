@@ -170,7 +170,10 @@ async def claim_next(
     candidate = aliased(Run)
     claimable = select(candidate.id).where(
         or_(
-            candidate.status == RunStatus.QUEUED,
+            (candidate.status == RunStatus.QUEUED)
+            # A run woken by an event waits out its quiet window (`scheduled_for`), so that a
+            # burst of messages joins one run; other runs' `scheduled_for` is only a record.
+            & or_(candidate.trigger != RunTrigger.EVENT, candidate.scheduled_for.is_(None), candidate.scheduled_for <= now),
             (candidate.status == RunStatus.RUNNING) & (candidate.lease_expires_at < now),
         ),
         or_(candidate.agent_id.is_(None), candidate.agent_id.not_in(_busy_agents(now))),

@@ -20,7 +20,7 @@ OPEN_TAG = "<lumen-context>"
 CLOSE_TAG = "</lumen-context>"
 _BLOCK = re.compile(re.escape(OPEN_TAG) + r"(.*?)" + re.escape(CLOSE_TAG), re.DOTALL)
 
-Task = Literal["decide", "synthesize", "answer", "classify"]
+Task = Literal["decide", "synthesize", "answer", "classify", "verify"]
 
 
 class _Block(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any
 from lumen.domain.brain_schema import WRITE_BRAIN, WRITE_INSIGHTS
 from lumen.domain.gate_check import CLASSIFY_DECISION, read_decision
 from lumen.domain.proposals import PROPOSE_DECISIONS, ProposedDecision, ProposeDecisions
+from lumen.domain.verdicts import VERIFY_DECISIONS
 from lumen.llm.context_block import ContextBlock
 from lumen.llm.offline_decide import Weighed, weigh
 
@@ -184,6 +185,10 @@ def respond(ctx: ContextBlock | None, tool_names: list[str]) -> dict[str, Any]:
     """What the offline model answers: {"text": ...} or {"tool": name, "arguments": json}."""
     if ctx is None:
         return {"text": no_context_text()}
+    if ctx.task == "decide" and isinstance(ctx.extra.get("conversation"), dict) and PROPOSE_DECISIONS in tool_names:
+        return {"tool": PROPOSE_DECISIONS, "arguments": converse_arguments(ctx)}
+    if ctx.task == "verify" and VERIFY_DECISIONS in tool_names:
+        return {"tool": VERIFY_DECISIONS, "arguments": verify_arguments(ctx)}
     if ctx.task == "decide":
         if PROPOSE_DECISIONS in tool_names:
             return {"tool": PROPOSE_DECISIONS, "arguments": decide_arguments(ctx)}
@@ -197,6 +202,25 @@ def respond(ctx: ContextBlock | None, tool_names: list[str]) -> dict[str, Any]:
             return {"tool": WRITE_INSIGHTS, "arguments": synthesize_insights(ctx)}
         return {"text": synthesize_text(ctx)}
     return {"text": answer_text(ctx)}
+
+
+def converse_arguments(ctx: ContextBlock) -> str:
+    """In a conversation the offline model decides nothing new: it says what it read."""
+    thread = ctx.extra.get("conversation") or {}
+    messages = [m for m in thread.get("messages", []) if isinstance(m, dict)]
+    last = str(messages[-1].get("text", "")) if messages else ""
+    reply = f"{OFFLINE_MARK}I read {len(messages)} message(s) here, the last: “{_clip(last, 200)}”. Nothing to change for now."
+    return ProposeDecisions(decisions=[], summary="A conversation in Slack.", reply=_clip(reply, 3000)).model_dump_json()
+
+
+def verify_arguments(ctx: ContextBlock) -> str:
+    """The offline verifier objects to a decision that repeats what humans turned down."""
+    turned_down = {str(r.get("title", "")).strip().lower() for r in ctx.extra.get("rejected", []) if isinstance(r, dict)}
+    for decision in ctx.extra.get("decisions", []):
+        title = str(decision.get("title", ""))
+        if title.strip().lower() in turned_down:
+            return json.dumps({"consistent": False, "objection": _clip(f"“{title}” was turned down by humans lately.", 900)})
+    return json.dumps({"consistent": True, "objection": ""})
 
 
 def classify_arguments(ctx: ContextBlock) -> str:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from lumen.approvals import questions
 from lumen.approvals import service as approvals
@@ -16,6 +17,7 @@ from lumen.engine import outbox
 from lumen.render import messages
 from lumen.render.home import home_view
 from lumen.slack.listeners.ask import answer_in_thread, question_text
+from lumen.slack.listeners.conversations import converse, from_a_person
 from lumen.ventures import service as ventures
 from lumen.ventures.status import venture_status
 
@@ -61,16 +63,26 @@ def register(app: AsyncApp, c: Container) -> None:
 
     @app.event("app_mention")
     @c.inflight.in_background
-    async def on_mention(event: dict[str, Any]) -> None:
+    async def on_mention(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if not from_a_person(event, context.bot_user_id):
+            return
+        # In a decision's thread, or `@Lumen acme cmo …`: the agent answers; otherwise Ask does.
+        if await converse(c, event, mentioned=True):
+            return
         await answer(event)
 
     @app.event("message")
     @c.inflight.in_background
-    async def on_message(event: dict[str, Any]) -> None:
-        # Only direct messages from people; edits, bots and channel chatter are not for us.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+    async def on_message(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        # Only people: edits, deletions, bots and the bot's own posts are not for us.
+        if not from_a_person(event, context.bot_user_id):
             return
-        await answer(event)
+        if event.get("channel_type") == "im":
+            await answer(event)
+        elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
+            if context.bot_user_id and f"<@{context.bot_user_id}>" in (event.get("text") or ""):
+                return  # its app_mention event is the one that counts (it may name another agent)
+            await converse(c, event, mentioned=False)  # a reply in an agent's thread; other chatter is not for us
 
     @app.event("app_home_opened")
     @c.inflight.in_background
