@@ -113,13 +113,14 @@ async def _step(container: Container, run_id: int, name: str) -> dict[str, Any]:
     return step.output
 
 
-async def test_a_loop_between_two_agents_stops_at_the_depth_limit_and_is_posted(
+async def test_a_loop_between_two_agents_is_cut_at_its_first_repeat_and_posted(
     container: Container, make_worker, stub: OpenAIStub, stub_settings: Settings  # type: ignore[no-untyped-def]
 ) -> None:
     stub.set_default(proposal(HARMLESS, summary="wrote the onboarding post"))
     container = await declare(container, {"acme/ceo": {"after": ["cmo"]}, "acme/cmo": {"after": ["ceo"]}})
     first = await enqueue_wake(container.db, "acme", "cmo")
-    worker = make_worker(stub_settings.model_copy(update={"chain_depth": 2}), concurrency=1)
+    # The depth limit would allow more: the loop is caught before it is reached.
+    worker = make_worker(stub_settings.model_copy(update={"chain_depth": 5}), concurrency=1)
     worker.start()
     try:
         stopped = await until(lambda: _chain_stopped(container))
@@ -128,18 +129,37 @@ async def test_a_loop_between_two_agents_stops_at_the_depth_limit_and_is_posted(
         await worker.stop(2)
     rows = await all_rows(container.db, Run)
     ran = [r for r in rows if r.status != RunStatus.CANCELLED]
-    # cmo → ceo (depth 1) → cmo (depth 2); the ceo at depth 3 is not woken.
-    assert [r.id for r in ran][0] == first and len(ran) == 3 and all(r.status == RunStatus.SUCCEEDED for r in ran)
+    # cmo → ceo; the cmo again would close the loop and is not woken.
+    assert [r.id for r in ran][0] == first and len(ran) == 2 and all(r.status == RunStatus.SUCCEEDED for r in ran)
     [skipped] = [r for r in rows if r.status == RunStatus.CANCELLED]
-    assert skipped.idempotency_key == f"after:acme/ceo:{ran[-1].id}" and "depth limit" in (skipped.error or "")
-    # Nothing was paid for the stopped run: every model call belongs to the three that ran.
+    assert skipped.idempotency_key == f"after:acme/cmo:{ran[-1].id}" and "a loop" in (skipped.error or "")
+    # Nothing was paid for the stopped run: every model call belongs to the two that ran.
     spent = await all_rows(container.db, Spend)
     assert spent and {s.run_id for s in spent} == {r.id for r in ran}
     assert await all_rows(container.db, Step, Step.run_id == skipped.id) == []
     assert len(stub.requests_for("stub-model")) == len(spent)
     # The venture's channel is told, once, that a loop was cut.
     assert stopped.payload["channel"] in ("venture-acme", "#venture-acme") or stopped.payload["channel"].startswith("C")
-    assert "loop" in stopped.payload["text"] and "acme/ceo" in stopped.payload["text"] + str(stopped.payload["blocks"])
+    assert "loop" in stopped.payload["text"] and "acme/cmo" in stopped.payload["text"] + str(stopped.payload["blocks"])
+
+
+async def test_a_chain_stops_at_its_depth_limit_and_is_posted(
+    container: Container, make_worker, stub: OpenAIStub, stub_settings: Settings  # type: ignore[no-untyped-def]
+) -> None:
+    stub.set_default(proposal(HARMLESS, summary="wrote the onboarding post"))
+    container = await declare(container, {"acme/ceo": {"after": ["cmo"]}})
+    await enqueue_wake(container.db, "acme", "cmo")
+    worker = make_worker(stub_settings.model_copy(update={"chain_depth": 0}), concurrency=1)
+    worker.start()
+    try:
+        stopped = await until(lambda: _chain_stopped(container))
+        await settle(container.db)
+    finally:
+        await worker.stop(2)
+    rows = await all_rows(container.db, Run)
+    assert len([r for r in rows if r.status == RunStatus.SUCCEEDED]) == 1
+    [skipped] = [r for r in rows if r.status == RunStatus.CANCELLED]
+    assert "depth limit" in (skipped.error or "") and "chain" in stopped.payload["text"] and "loop" not in stopped.payload["text"]
 
 
 async def _chain_stopped(container: Container) -> OutboxMessage | None:

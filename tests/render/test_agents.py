@@ -67,7 +67,7 @@ def test_a_stopped_loop_says_who_woke_whom_and_who_was_not_woken() -> None:
     chain = ["acme/cmo#11", "acme/ceo#12", "acme/cmo#13"]
     payload = chain_stopped_payload("acme", chain, "acme/ceo", 3, 2)
     blocks = valid_blocks(payload["blocks"])
-    assert payload["text"] == "🔁 Stopped a loop of wake-ups in acme: acme/ceo was not woken, the chain is 2 deep (limit 2)."
+    assert payload["text"] == "🔁 Stopped a loop of wake-ups in acme: acme/ceo was not woken again."
     shown = texts(blocks)
     assert "acme/cmo#11 → acme/ceo#12 → acme/cmo#13 → ~acme/ceo~" in shown
     assert "No model was called" in shown and "LUMEN_CHAIN_DEPTH" in shown

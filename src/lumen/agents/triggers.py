@@ -2,8 +2,9 @@
 
 - `after:` a run of another agent of the venture ended well: the follower's run is queued in
   the transaction that records that end, keyed `after:<venture>/<role>:<upstream run id>`.
-  Its depth (how many `after:` links led to it) travels in the run's context; past the depth
-  limit the chain stops, the venture's channel is told, and no model is called.
+  Its depth (how many `after:` links led to it) and its path travel in the run's context; at
+  an agent the chain already woke (a loop), or past the depth limit, the chain stops, the
+  venture's channel is told, and no model is called.
 - `on_outcome:` an outcome was recorded for the venture: keyed by the outcome's id.
 - `webhook:` POST /api/triggers/<venture>/<role>: keyed by the caller's Idempotency-Key, or by
   the body's hash and a 5-minute window (domain/triggers.py `webhook_keys`).
@@ -109,9 +110,12 @@ def chain_after(limits: TriggerLimits):  # type: ignore[no-untyped-def]
         depth = int(deepest.get("depth", 0)) + 1
         chain = [*(deepest.get("chain") or []), f"{venture.slug}/{upstream.role}#{run.id}"]
         summary, decisions = await _what_it_did(session, run.id)
+        woken = {link.split("#")[0] for link in chain}
         for follower in followers:
             key = chain_key(venture.slug, follower.role, run.id)
-            if depth > limits.max_depth:
+            # A loop is cut at its first repeat: waking an agent this chain already woke
+            # would only go round again, paid for each time.
+            if f"{venture.slug}/{follower.role}" in woken or depth > limits.max_depth:
                 await _stop_chain(session, venture, follower, key, chain, depth, limits.max_depth)
                 continue
             await trigger(
@@ -131,7 +135,11 @@ def chain_after(limits: TriggerLimits):  # type: ignore[no-untyped-def]
 async def _stop_chain(
     session: AsyncSession, venture: Venture, follower: Agent, key: str, chain: list[str], depth: int, limit: int
 ) -> None:
-    reason = f"chain depth limit reached: {' → '.join(chain)} → {follower.role} would be {depth} deep (limit {limit})"
+    path = f"{' → '.join(chain)} → {follower.role}"
+    if any(link.split("#")[0] == f"{venture.slug}/{follower.role}" for link in chain):
+        reason = f"a loop: {path} would wake {follower.role} again"
+    else:
+        reason = f"chain depth limit reached: {path} would be {depth} deep (limit {limit})"
     run_id = await runs.record_skip(
         session, key=key, reason=reason, trigger=RunTrigger.EVENT, agent_id=follower.id,
         venture_id=venture.id, context={"trigger": {"source": "after", "depth": depth, "chain": chain}},

@@ -56,12 +56,13 @@ def agents_changed_text(action: str, venture: str, roles: list[str], user_id: st
 
 
 def chain_stopped_payload(venture: str, chain: list[str], stopped: str, depth: int, limit: int) -> dict[str, Any]:
-    """A chain of `after:` wake-ups cut at its depth limit: who woke whom, and who was not woken."""
+    """A chain of `after:` wake-ups cut at a loop or at its depth limit: who woke whom, and who was not woken."""
     roles = [link.split("#")[0] for link in chain]
     loop = stopped in roles
     text = (
-        f"🔁 Stopped a {'loop' if loop else 'chain'} of wake-ups in {venture}: "
-        f"{stopped} was not woken, the chain is {depth - 1} deep (limit {limit})."
+        f"🔁 Stopped a loop of wake-ups in {venture}: {stopped} was not woken again."
+        if loop
+        else f"🔁 Stopped a chain of wake-ups in {venture}: {stopped} was not woken, the chain is {depth - 1} deep (limit {limit})."
     )
     path = " → ".join([*chain, f"~{stopped}~"])
     return {
