@@ -3,7 +3,8 @@
 The context holds the venture and its goals, the current brain's statements (each with the
 record and the decisions behind it), the platform insights about the agent's moves, the
 decisions made since that brain, what waits for a human and what humans turned down lately
-with their reasons. Every read is bounded, and the rendered prompt is trimmed to a token
+with their reasons, and the questions the venture's agents asked humans (still open, or
+answered lately), so no agent asks again what is already asked or answered. Every read is bounded, and the rendered prompt is trimmed to a token
 budget counted with the model's tokenizer, so the context is the same size at week 1 and
 after 100k decisions: the brain carries the past.
 """
@@ -36,6 +37,7 @@ from lumen.llm.context_block import (
     InsightItem,
     MoveRecord,
     PlaybookItem,
+    QuestionInfo,
     Rejection,
     VentureInfo,
 )
@@ -45,6 +47,9 @@ WAITING = 10
 TURNED_DOWN = 10
 TURNED_DOWN_DAYS = 90
 INSIGHTS = 8
+ASKED = 5  # questions awaiting an answer, and answers, newest first
+ANSWERED_DAYS = 30
+ASKED_CHARS = 500  # of a question or an answer, in the context
 
 Count = Callable[[list[dict[str, Any]]], int]
 
@@ -79,6 +84,24 @@ def _playbook(venture: Venture) -> list[PlaybookItem]:
         )
         for a in venture.playbook
     ]
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= ASKED_CHARS:
+        return text
+    return text[: ASKED_CHARS - 1] + "…"
+
+
+def _question(question: Any, role: str, tz: str) -> QuestionInfo:
+    return QuestionInfo(
+        id=question.id,
+        question=_clip(question.question) or "",
+        options=[str(o) for o in question.options],
+        asked_by=role,
+        on=_day(question.created_at, tz),
+        answer=_clip(question.answer),
+        answered_on=_day(question.answered_at, tz) if question.answer is not None else None,
+    )
 
 
 def _statements(sections: dict[str, list[dict[str, Any]]]) -> list[BrainStatement]:
@@ -124,12 +147,15 @@ async def load_context(
     insight = await brain.latest_insight(session) if memory.insights else None
     playbook = _playbook(venture)
     decided, pending, rejected = [], [], []
+    asked: list[Any] = []
+    answered: list[Any] = []
     if memory.history:
         decided = list(await repository.decided_since(session, venture.id, latest.created_at if latest else None, DECIDED_SINCE))
         pending = list(await repository.waiting_for_humans(session, venture.id, WAITING))
         rejected = list(
             await repository.turned_down(session, venture.id, now - timedelta(days=TURNED_DOWN_DAYS), TURNED_DOWN)
         )
+        asked, answered = await repository.asked_humans(session, venture.id, now - timedelta(days=ANSWERED_DAYS), ASKED)
     verdicts = await repository.latest_verdicts(session, [d.id for d in decided])
     tz = venture.timezone
     role_items = [i for i in playbook if i.role is None or i.role == agent.role]
@@ -178,6 +204,8 @@ async def load_context(
         rejected=[
             Rejection(title=d.title, reason=a.reason or "", decision_id=d.id, on=_day(a.resolved_at, tz)) for d, a in rejected
         ],
+        asked=[_question(q, role, tz) for q, role in asked],
+        answered=[_question(q, role, tz) for q, role in answered],
     )
     context = WakeContext(
         block=block,
@@ -223,9 +251,12 @@ _TRIMS: list[tuple[str, Callable[[ContextBlock], bool]]] = [
     ("older decisions since the brain", lambda b: _shorten(b.since_brain, 10)),
     ("insights beyond the best four", lambda b: _shorten(b.insight.items if b.insight else [], 4)),
     ("older rejections", lambda b: _shorten(b.rejected, 5)),
+    ("older answers to agents' questions", lambda b: _shorten(b.answered, 2)),
     ("open bets", lambda b: _drop_section(b, "open_bets")),
     ("open questions", lambda b: _drop_section(b, "questions")),
     ("decisions since the brain", lambda b: _shorten(b.since_brain, 0)),
+    ("answers to agents' questions", lambda b: _shorten(b.answered, 0)),
+    ("older questions awaiting an answer", lambda b: _shorten(b.asked, 2)),
     ("moves beyond the latest three per statement", _fewer_moves),
     ("rationales in the playbook", _plain_playbook),
     ("insights", lambda b: _shorten(b.insight.items if b.insight else [], 0)),

@@ -40,8 +40,8 @@ ASK_NOTE = """
 If, and only if, a human's answer would change what you decide and nothing above tells you, you may call
 `ask_human` instead, with one short question and up to five short options (or none, for a written answer).
 The venture's approvers answer in Slack; the run waits, then you decide with their answer. Do not ask what
-the brain, the playbook or the goals already answer, and do not ask for approval: gated decisions go to
-humans anyway."""
+the brain, the playbook or the goals already answer, nor a question listed above as already asked or
+answered, and do not ask for approval: gated decisions go to humans anyway."""
 
 
 class QuestionAsked(BaseModel):

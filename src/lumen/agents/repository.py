@@ -15,7 +15,9 @@ from lumen.db.models import (
     Approval,
     ApprovalStatus,
     Decision,
+    HumanQuestion,
     Outcome,
+    QuestionStatus,
     Run,
     RunStatus,
     RunTrigger,
@@ -52,6 +54,29 @@ async def waiting_for_humans(session: AsyncSession, venture_id: int, limit: int)
             .limit(limit)
         )
     ).all()
+
+
+async def asked_humans(
+    session: AsyncSession, venture_id: int, answered_since: datetime, limit: int
+) -> tuple[Sequence[Any], Sequence[Any]]:
+    """(questions the venture's agents asked that await an answer, questions answered after
+    `answered_since`), each newest first and at most `limit`: with the agent role that asked."""
+    asked = select(HumanQuestion, Agent.role).join(Agent, Agent.id == HumanQuestion.agent_id)
+    waiting = await session.execute(
+        asked.where(HumanQuestion.venture_id == venture_id, HumanQuestion.status == QuestionStatus.PENDING)
+        .order_by(HumanQuestion.created_at.desc(), HumanQuestion.id.desc())
+        .limit(limit)
+    )
+    answered = await session.execute(
+        asked.where(
+            HumanQuestion.venture_id == venture_id,
+            HumanQuestion.status == QuestionStatus.ANSWERED,
+            HumanQuestion.answered_at > answered_since,
+        )
+        .order_by(HumanQuestion.answered_at.desc(), HumanQuestion.id.desc())
+        .limit(limit)
+    )
+    return [tuple(r) for r in waiting.all()], [tuple(r) for r in answered.all()]
 
 
 async def turned_down(session: AsyncSession, venture_id: int, since: datetime, limit: int) -> Sequence[Any]:

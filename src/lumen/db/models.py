@@ -240,6 +240,8 @@ class HumanQuestion(IdMixin, TimestampMixin, Base):
     __tablename__ = "human_questions"
     __table_args__ = (
         Index("ix_human_questions_status_expires", "status", "expires_at"),
+        # A wake-up's context: the venture's open questions and its latest answers.
+        Index("ix_human_questions_venture_status_answered", "venture_id", "status", "answered_at"),
         # A replayed step must not ask the same question twice.
         UniqueConstraint("run_id", "ordinal"),
     )

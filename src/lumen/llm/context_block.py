@@ -102,6 +102,18 @@ class Rejection(_Block):
     on: str | None = None
 
 
+class QuestionInfo(_Block):
+    """A question the venture's agents asked humans (`ask_human`): still open, or answered."""
+
+    id: int
+    question: str
+    options: list[str] = Field(default_factory=list)
+    asked_by: str | None = None  # the agent role that asked
+    on: str | None = None  # the day it was asked
+    answer: str | None = None
+    answered_on: str | None = None
+
+
 class ContextBlock(_Block):
     task: Task
     as_of: str | None = None  # the day the agent decides on
@@ -114,6 +126,8 @@ class ContextBlock(_Block):
     since_brain: list[DecisionInfo] = Field(default_factory=list, description="decided since the last brain")
     pending: list[DecisionInfo] = Field(default_factory=list, description="waiting for a human")
     rejected: list[Rejection] = Field(default_factory=list, description="rejected by humans lately")
+    asked: list[QuestionInfo] = Field(default_factory=list, description="asked of humans, awaiting an answer")
+    answered: list[QuestionInfo] = Field(default_factory=list, description="asked of humans and answered lately")
     extra: dict[str, Any] = Field(default_factory=dict)
 
 

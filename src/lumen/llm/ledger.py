@@ -216,7 +216,10 @@ class SpendLedger:
 
         With `lock`, takes the locks that serialize reservations on Postgres, always in the
         same order (platform, venture, agent); SQLAlchemy leaves FOR UPDATE out on SQLite,
-        where BEGIN IMMEDIATE already serialized the transaction."""
+        where BEGIN IMMEDIATE already serialized the transaction. FOR NO KEY UPDATE, not FOR
+        UPDATE: it serializes reservations all the same, but does not block the key-share locks
+        that inserting a row referencing the venture takes (a run recording its decisions while
+        holding its agent's row); FOR UPDATE deadlocked with that."""
         envelopes: list[Envelope] = []
         postgres = session.bind.dialect.name == "postgresql"
         platform = self.platform.envelopes("platform", None)
@@ -224,12 +227,12 @@ class SpendLedger:
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PLATFORM_LOCK})
         if attribution.venture_id is not None:
             query = select(Venture.budget_usd_month, Venture.budget_usd_day).where(Venture.id == attribution.venture_id)
-            row = (await session.execute(query.with_for_update() if lock else query)).first()
+            row = (await session.execute(query.with_for_update(key_share=True) if lock else query)).first()
             if row is not None:
                 envelopes += Limits(row[0], row[1]).envelopes("venture", attribution.venture_id)
         if attribution.agent_id is not None:
             query = select(Agent.budget_usd_month, Agent.budget_usd_day).where(Agent.id == attribution.agent_id)
-            row = (await session.execute(query.with_for_update() if lock else query)).first()
+            row = (await session.execute(query.with_for_update(key_share=True) if lock else query)).first()
             if row is not None:
                 month = attribution.budget_usd_month if attribution.budget_usd_month is not None else row[0]
                 # The agent's first: its envelope is the one a person reads about first.

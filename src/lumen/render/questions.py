@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lumen.render.approvals import ApprovalCard, pending_list_blocks
 from lumen.render.common import clock, context, divider, escape, header, section
 from lumen.render.limits import MAX_BUTTON_TEXT, Block, check_blocks, clip
 
@@ -186,6 +187,20 @@ def pending_questions_blocks(cards: list[QuestionCard]) -> list[Block]:
     if len(cards) > HOME_LIMIT:
         blocks.append(context(f"…and {len(cards) - HOME_LIMIT} more."))
     return check_blocks(blocks, modal=True)
+
+
+def waiting_for_you_blocks(approvals: list[ApprovalCard], questions: list[QuestionCard]) -> list[Block]:
+    """`/lumen approvals`: the approvals waiting for the person, then the questions they may
+    answer, each with working buttons. At most 12 approvals and HOME_LIMIT questions: 44 blocks."""
+    listed = [] if questions and not approvals else pending_list_blocks(approvals, heading="Waiting for your approval")
+    return check_blocks(listed + pending_questions_blocks(questions))
+
+
+def waiting_for_you_text(approvals: int, questions: int) -> str:
+    said = f"{approvals} approval{'s' if approvals != 1 else ''}"
+    if questions:
+        said += f" and {questions} question{'s' if questions != 1 else ''}"
+    return f"{said} waiting for you"
 
 
 # --- what the answerer alone sees ----------------------------------------------------------

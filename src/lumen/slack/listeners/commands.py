@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from lumen.agents import service as agents
+from lumen.approvals import questions as asked
 from lumen.approvals import service as approvals
 from lumen.brain import service as brain
 from lumen.container import Container
@@ -33,10 +34,10 @@ from lumen.metrics import COMMANDS
 from lumen.render import messages
 from lumen.render.agents import agents_changed_text, budget_blocks
 from lumen.render.common import escape
-from lumen.render.approvals import pending_list_blocks
 from lumen.render.brain import brain_blocks
 from lumen.render.costs import chart_follow_up, chart_missing, costs_blocks, costs_text
 from lumen.render.help import help_blocks, help_text
+from lumen.render.questions import waiting_for_you_blocks, waiting_for_you_text
 from lumen.render.status import StatusReport, status_blocks, status_text
 from lumen.slack import payloads
 from lumen.slack.commands import Command, parse_command
@@ -145,9 +146,10 @@ async def _pause_or_resume(c: Container, cmd: Command, body: dict[str, Any], res
 async def _approvals(c: Container, cmd: Command, body: dict[str, Any], respond: Respond) -> None:
     async with c.db.sessions() as session:
         cards = await approvals.pending_for(session, c.directory, body["user_id"])
+        questions_open = await asked.pending_for(session, c.directory, body["user_id"])  # agents' questions (ask_human)
     await respond(
-        text=f"{len(cards)} approval{'s' if len(cards) != 1 else ''} waiting for you",
-        blocks=pending_list_blocks(cards, heading="Waiting for your approval"),
+        text=waiting_for_you_text(len(cards), len(questions_open)),
+        blocks=waiting_for_you_blocks(cards, questions_open),
         response_type="ephemeral",
     )
 
