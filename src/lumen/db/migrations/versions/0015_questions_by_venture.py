@@ -8,7 +8,7 @@ Revises: 0014
 from alembic import op
 
 revision = "0015"
-down_revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
