@@ -111,4 +111,7 @@ async def test_two_replicas_clicked_at_once_record_one_answer_and_resume_once(
     recorded = [r["question_id"] for replica in replicas for r in replica.events("lumen.question.answered")]
     assert sorted(recorded) == sorted(answered)
     claims = Counter(r["run_id"] for replica in replicas for r in replica.events("lumen.run.claimed") if r["run_id"] in run_ids)
-    assert claims == Counter({r: 2 for r in run_ids})  # asked, then resumed: never a third time
+    # Asked, then resumed. The replicas' leases are 2 s (LUMEN_TEST_QUICK), so a replica stalled
+    # by a loaded machine may have a run taken over: a third claim, which must pay for nothing
+    # (the spend and step counts above hold whatever the claims).
+    assert set(claims) == set(run_ids) and all(n >= 2 for n in claims.values()), claims

@@ -181,7 +181,7 @@ def build_messages(context: WakeContext) -> list[dict[str, Any]]:
             _rejections(block),
             _asked_humans(block),
             _playbook(block),
-            *([why] if (why := _trigger(block)) else []),
+            _trigger(block),
             *_conversation(block),
             # The brain's words are above; the block adds each statement's moves and their records.
             "The same context as records (each brain statement's moves and their recent record):\n"
