@@ -21,10 +21,14 @@ from lumen.config import LumenConfig, parse_config
 from lumen.container import Container
 from lumen.approvals import service as approvals
 from lumen.db.models import Approval, BrainVersion, Decision, RunStatus, Spend, Venture
+from lumen.agents.routing import decision_task
+from lumen.agents.steps import WakeContext
 from lumen.domain.brain import SECTIONS
+from lumen.domain.gates import effective_rules
 from lumen.domain.proposals import PROPOSE_DECISIONS
 from lumen.domain.routing import ROUTE_TASK, RoutingPolicy
 from lumen.engine import runs
+from lumen.llm.context_block import ContextBlock, PlaybookItem
 from lumen.llm import Gateway
 from lumen.llm._litellm import litellm
 from lumen.runtime import make_worker
@@ -235,3 +239,58 @@ async def test_a_run_paused_before_routing_was_switched_on_resumes_the_way_it_be
     assert len(stub.requests) == 1
     names = [s.name for s in await steps_of(container.db, run_id)]
     assert not any(n.startswith("route:") for n in names) and "gate:0" in names
+
+
+# --- which open moves make a decision weighty: the gate policy's own verdict ----------------
+
+GATES = """
+version: 1
+workspace: {timezone: UTC}
+gates:
+  approvers: [U0ALICE]
+  categories:
+    marketing: {gated: true, above_usd: 1000}
+ventures:
+  - {slug: quietco, name: Quiet Co, channel: venture-quietco, agents: [{role: ceo, schedule: "0 9 * * 1"}]}
+"""
+
+
+def weighty(*moves: PlaybookItem) -> int:
+    config = parse_config(GATES, source="test lumen.yml")
+    rules = effective_rules(config.gates, also=[m.category for m in moves])
+    context = WakeContext(block=ContextBlock(task="decide", playbook=list(moves)), brain_version=1)
+    task = decision_task(context, rules)
+    assert task.open_moves == len(moves)
+    return task.weighty_moves
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        PlaybookItem(title="Boost the launch post", category="resource_allocation", amount_usd=Decimal(200)),
+        PlaybookItem(title="Print flyers for the meetup", category="marketing", amount_usd=Decimal(900)),
+        PlaybookItem(title="Run a churn survey", category="research", amount_usd=Decimal(1500)),
+        PlaybookItem(title="Interview five churned customers", category="research"),
+    ],
+    ids=["a spend under the default $500 threshold", "under the workspace's own marketing threshold",
+         "money in an everyday category nobody gated", "no money at all"],
+)
+def test_a_move_no_gate_would_stop_leaves_the_decision_routine(move: PlaybookItem) -> None:
+    assert weighty(move) == 0
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        PlaybookItem(title="Boost the launch post", category="resource_allocation", amount_usd=Decimal(800)),
+        PlaybookItem(title="Sponsor a conference", category="marketing", amount_usd=Decimal(4000)),
+        PlaybookItem(title="Move to annual billing", category="pricing_change"),
+        PlaybookItem(title="Rent a booth", category="resource_allocation"),  # money nobody sized
+        PlaybookItem(title="Run a $2,000 ads test", category="growth"),  # its words name the money
+        PlaybookItem(title="Try something new", category="moonshot"),  # a kind nobody judged
+    ],
+    ids=["over the default threshold", "over the workspace's marketing threshold", "a gated category",
+         "a paid move without an amount", "an amount its title names", "a category nobody declared"],
+)
+def test_a_move_a_gate_would_stop_makes_the_decision_weighty(move: PlaybookItem) -> None:
+    assert weighty(move) == 1

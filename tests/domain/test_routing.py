@@ -32,7 +32,7 @@ def test_an_everyday_decision_under_a_brain_is_cheap_work() -> None:
 @pytest.mark.parametrize(
     "changes",
     [{"weighty_moves": 1}, {"recent_rejections": 2}],
-    ids=["a gated or paid move is open", "humans turned something down"],
+    ids=["a move a human must approve is open", "humans turned something down"],
 )
 def test_money_gates_and_pushback_need_the_strong_model(changes: dict[str, int]) -> None:
     route = route_decision(decision(**changes), AUTO)

@@ -3,8 +3,9 @@
 A step is routed in three moves: the rules read the task's features and say `fast`, `strong`
 or `unsure`; where they are unsure the fast model classifies (a journaled `route` call); and a
 fast answer that fails validation or reports low confidence is escalated to the strong tier.
-The rules are deliberately conservative: anything gated, paid, first-of-its-kind or busy goes
-to the strong tier, and only the plainly routine goes to the fast one.
+The rules are deliberately conservative: anything a gate would stop, first-of-its-kind or busy
+goes to the strong tier, and only the plainly routine goes to the fast one. "Gated" is the gate
+policy's own verdict: money under its category's threshold is routine by the operator's say-so.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Route:
 @dataclass(frozen=True)
 class DecisionTask:
     open_moves: int  # playbook moves the agent may still make
-    weighty_moves: int  # of them: gated categories or money committed
+    weighty_moves: int  # of them: ones a human must approve, by the gate policy (money over its threshold, ...)
     has_brain: bool
     since_brain: int  # decisions made since the brain was built
     pending_approvals: int
@@ -63,7 +64,7 @@ class DecisionTask:
 
 def route_decision(task: DecisionTask, policy: RoutingPolicy) -> Route:
     if task.weighty_moves:
-        return Route("strong", f"{task.weighty_moves} open move(s) are gated or commit money")
+        return Route("strong", f"{task.weighty_moves} open move(s) would need a human's approval")
     if task.recent_rejections:
         return Route("strong", f"{task.recent_rejections} recent rejection(s) to read")
     if not task.has_brain:
@@ -73,7 +74,7 @@ def route_decision(task: DecisionTask, policy: RoutingPolicy) -> Route:
     if task.since_brain <= policy.routine_decisions and not task.pending_approvals:
         return Route(
             "fast",
-            f"routine: {task.open_moves} open move(s), none gated or paid; "
+            f"routine: {task.open_moves} open move(s), none needs a human; "
             f"{task.since_brain} decision(s) since the brain",
         )
     return Route("unsure", f"{task.since_brain} decisions since the brain, {task.pending_approvals} awaiting approval")
