@@ -37,6 +37,7 @@ from tests.engine.helpers import all_rows, enqueue_wake, get_run, steps_of
 from tests.support.openai_stub import OpenAIStub, invalid_json_tool_call, tool_call
 
 CHEAP, DEAR = "openai/route-fast", "openai/route-strong"
+NEARLY_AS_DEAR = "openai/route-midprice"  # a "fast" tier priced close to the strong one
 
 CONFIG = """
 version: 1
@@ -69,6 +70,7 @@ def prices() -> None:
         {
             CHEAP: {"input_cost_per_token": 1e-7, "output_cost_per_token": 4e-7, "litellm_provider": "openai", "mode": "chat"},
             DEAR: {"input_cost_per_token": 3e-6, "output_cost_per_token": 1.5e-5, "litellm_provider": "openai", "mode": "chat"},
+            NEARLY_AS_DEAR: {"input_cost_per_token": 2e-6, "output_cost_per_token": 1.2e-5, "litellm_provider": "openai", "mode": "chat"},
         }
     )
 
@@ -116,6 +118,23 @@ async def test_a_routine_decision_is_made_by_the_cheap_model_alone(container: Co
     async with container.db.sessions() as session:
         trail = await show_run(session, run_id)
     assert "routed to the fast tier by rule" in trail and "routine" in trail
+
+
+async def test_a_fast_tier_priced_near_the_strong_one_is_not_tried(
+    container: Container, stub: OpenAIStub, two_tiers: Settings
+) -> None:
+    # A routine decision, but a fast try that failed would cost nearly as much again as it saves.
+    await with_brain(container)
+    settings = two_tiers.model_copy(update={"model_fast": NEARLY_AS_DEAR})
+    stub.enqueue(answer(0.9, model="route-strong"))
+    run_id = await run_once(container, settings)
+
+    assert [r.model for r in stub.requests] == ["route-strong"]
+    [spend] = await all_rows(container.db, Spend)
+    assert (spend.model, spend.purpose) == (DEAR, "decide")
+    async with container.db.sessions() as session:
+        trail = await show_run(session, run_id)
+    assert "routed to the strong tier by price" in trail
 
 
 async def test_garbage_from_the_cheap_model_goes_to_the_dear_one_and_the_decision_stands(
