@@ -290,9 +290,10 @@ def weighty(*moves: PlaybookItem) -> int:
         PlaybookItem(title="Print flyers for the meetup", category="marketing", amount_usd=Decimal(900)),
         PlaybookItem(title="Run a churn survey", category="research", amount_usd=Decimal(1500)),
         PlaybookItem(title="Interview five churned customers", category="research"),
+        PlaybookItem(title="Publish a churn report", category="content", expected_effect="1200 newsletter signups"),
     ],
     ids=["a spend under the default $500 threshold", "under the workspace's own marketing threshold",
-         "money in an everyday category nobody gated", "no money at all"],
+         "money in an everyday category nobody gated", "no money at all", "numbers the rules cannot read as money"],
 )
 def test_a_move_no_gate_would_stop_leaves_the_decision_routine(move: PlaybookItem) -> None:
     assert weighty(move) == 0

@@ -5,12 +5,15 @@ The policy is the agent's `routing:` in lumen.yml, or the workspace's.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lumen.agents.steps import WakeContext
 from lumen.domain.brain import move_key
 from lumen.domain.config import LumenConfig
 from lumen.domain.gate_check import read_decision
 from lumen.domain.gates import EffectiveRule, check_gate
 from lumen.domain.routing import DecisionTask, RoutingPolicy
+from lumen.llm.context_block import PlaybookItem
 
 
 def policy_for(config: LumenConfig, venture_slug: str, role: str) -> RoutingPolicy:
@@ -32,10 +35,7 @@ def decision_task(context: WakeContext, rules: dict[str, EffectiveRule]) -> Deci
         item for item in block.playbook
         if (item.role is None or item.role == role) and (item.repeatable or move_key(item.title) not in made)
     ]
-    weighty = sum(
-        1 for item in open_moves
-        if check_gate(rules, item.category, item.amount_usd, read_decision(item.title, item.expected_effect)).rule is not None
-    )
+    weighty = sum(1 for item in open_moves if _would_be_gated(item, rules))
     return DecisionTask(
         open_moves=len(open_moves),
         weighty_moves=weighty,
@@ -44,6 +44,15 @@ def decision_task(context: WakeContext, rules: dict[str, EffectiveRule]) -> Deci
         pending_approvals=len(block.pending),
         recent_rejections=len(block.rejected),
     )
+
+
+def _would_be_gated(item: PlaybookItem, rules: dict[str, EffectiveRule]) -> bool:
+    reading = read_decision(item.title, item.expected_effect)
+    # Words the rules cannot read ("500 signups") send a real decision to the fast model's
+    # reading, not straight to a human: here its label and amount decide, as the operator set them.
+    if not reading.sure:
+        reading = replace(reading, sure=True)
+    return check_gate(rules, item.category, item.amount_usd, reading).rule is not None
 
 
 def summary(task: DecisionTask) -> str:
