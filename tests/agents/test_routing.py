@@ -21,10 +21,14 @@ from lumen.config import LumenConfig, parse_config
 from lumen.container import Container
 from lumen.approvals import service as approvals
 from lumen.db.models import Approval, BrainVersion, Decision, RunStatus, Spend, Venture
+from lumen.agents.routing import decision_task
+from lumen.agents.steps import WakeContext
 from lumen.domain.brain import SECTIONS
+from lumen.domain.gates import effective_rules
 from lumen.domain.proposals import PROPOSE_DECISIONS
 from lumen.domain.routing import ROUTE_TASK, RoutingPolicy
 from lumen.engine import runs
+from lumen.llm.context_block import ContextBlock, PlaybookItem
 from lumen.llm import Gateway
 from lumen.llm._litellm import litellm
 from lumen.runtime import make_worker
@@ -33,6 +37,7 @@ from tests.engine.helpers import all_rows, enqueue_wake, get_run, steps_of
 from tests.support.openai_stub import OpenAIStub, invalid_json_tool_call, tool_call
 
 CHEAP, DEAR = "openai/route-fast", "openai/route-strong"
+NEARLY_AS_DEAR = "openai/route-midprice"  # a "fast" tier priced close to the strong one
 
 CONFIG = """
 version: 1
@@ -65,6 +70,7 @@ def prices() -> None:
         {
             CHEAP: {"input_cost_per_token": 1e-7, "output_cost_per_token": 4e-7, "litellm_provider": "openai", "mode": "chat"},
             DEAR: {"input_cost_per_token": 3e-6, "output_cost_per_token": 1.5e-5, "litellm_provider": "openai", "mode": "chat"},
+            NEARLY_AS_DEAR: {"input_cost_per_token": 2e-6, "output_cost_per_token": 1.2e-5, "litellm_provider": "openai", "mode": "chat"},
         }
     )
 
@@ -112,6 +118,23 @@ async def test_a_routine_decision_is_made_by_the_cheap_model_alone(container: Co
     async with container.db.sessions() as session:
         trail = await show_run(session, run_id)
     assert "routed to the fast tier by rule" in trail and "routine" in trail
+
+
+async def test_a_fast_tier_priced_near_the_strong_one_is_not_tried(
+    container: Container, stub: OpenAIStub, two_tiers: Settings
+) -> None:
+    # A routine decision, but a fast try that failed would cost nearly as much again as it saves.
+    await with_brain(container)
+    settings = two_tiers.model_copy(update={"model_fast": NEARLY_AS_DEAR})
+    stub.enqueue(answer(0.9, model="route-strong"))
+    run_id = await run_once(container, settings)
+
+    assert [r.model for r in stub.requests] == ["route-strong"]
+    [spend] = await all_rows(container.db, Spend)
+    assert (spend.model, spend.purpose) == (DEAR, "decide")
+    async with container.db.sessions() as session:
+        trail = await show_run(session, run_id)
+    assert "routed to the strong tier by price" in trail
 
 
 async def test_garbage_from_the_cheap_model_goes_to_the_dear_one_and_the_decision_stands(
@@ -235,3 +258,59 @@ async def test_a_run_paused_before_routing_was_switched_on_resumes_the_way_it_be
     assert len(stub.requests) == 1
     names = [s.name for s in await steps_of(container.db, run_id)]
     assert not any(n.startswith("route:") for n in names) and "gate:0" in names
+
+
+# --- which open moves make a decision weighty: the gate policy's own verdict ----------------
+
+GATES = """
+version: 1
+workspace: {timezone: UTC}
+gates:
+  approvers: [U0ALICE]
+  categories:
+    marketing: {gated: true, above_usd: 1000}
+ventures:
+  - {slug: quietco, name: Quiet Co, channel: venture-quietco, agents: [{role: ceo, schedule: "0 9 * * 1"}]}
+"""
+
+
+def weighty(*moves: PlaybookItem) -> int:
+    config = parse_config(GATES, source="test lumen.yml")
+    rules = effective_rules(config.gates, also=[m.category for m in moves])
+    context = WakeContext(block=ContextBlock(task="decide", playbook=list(moves)), brain_version=1)
+    task = decision_task(context, rules)
+    assert task.open_moves == len(moves)
+    return task.weighty_moves
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        PlaybookItem(title="Boost the launch post", category="resource_allocation", amount_usd=Decimal(200)),
+        PlaybookItem(title="Print flyers for the meetup", category="marketing", amount_usd=Decimal(900)),
+        PlaybookItem(title="Run a churn survey", category="research", amount_usd=Decimal(1500)),
+        PlaybookItem(title="Interview five churned customers", category="research"),
+        PlaybookItem(title="Publish a churn report", category="content", expected_effect="1200 newsletter signups"),
+    ],
+    ids=["a spend under the default $500 threshold", "under the workspace's own marketing threshold",
+         "money in an everyday category nobody gated", "no money at all", "numbers the rules cannot read as money"],
+)
+def test_a_move_no_gate_would_stop_leaves_the_decision_routine(move: PlaybookItem) -> None:
+    assert weighty(move) == 0
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        PlaybookItem(title="Boost the launch post", category="resource_allocation", amount_usd=Decimal(800)),
+        PlaybookItem(title="Sponsor a conference", category="marketing", amount_usd=Decimal(4000)),
+        PlaybookItem(title="Move to annual billing", category="pricing_change"),
+        PlaybookItem(title="Rent a booth", category="resource_allocation"),  # money nobody sized
+        PlaybookItem(title="Run a $2,000 ads test", category="growth"),  # its words name the money
+        PlaybookItem(title="Try something new", category="moonshot"),  # a kind nobody judged
+    ],
+    ids=["over the default threshold", "over the workspace's marketing threshold", "a gated category",
+         "a paid move without an amount", "an amount its title names", "a category nobody declared"],
+)
+def test_a_move_a_gate_would_stop_makes_the_decision_weighty(move: PlaybookItem) -> None:
+    assert weighty(move) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from pydantic import ValidationError
 
@@ -12,6 +14,7 @@ from lumen.domain.routing import (
     RoutingPolicy,
     SynthesisTask,
     low_confidence,
+    too_dear_to_try,
     route_decision,
     route_question,
     route_synthesis,
@@ -32,7 +35,7 @@ def test_an_everyday_decision_under_a_brain_is_cheap_work() -> None:
 @pytest.mark.parametrize(
     "changes",
     [{"weighty_moves": 1}, {"recent_rejections": 2}],
-    ids=["a gated or paid move is open", "humans turned something down"],
+    ids=["a move a human must approve is open", "humans turned something down"],
 )
 def test_money_gates_and_pushback_need_the_strong_model(changes: dict[str, int]) -> None:
     route = route_decision(decision(**changes), AUTO)
@@ -91,3 +94,14 @@ def test_a_routing_mode_nobody_defined_is_refused() -> None:
         RoutingPolicy.model_validate({"mode": "cheapest"})
     with pytest.raises(ValidationError):
         RoutingPolicy.model_validate({"mode": "auto", "min_confidence": 1.5})
+
+
+def test_a_fast_try_must_cost_well_under_the_strong_call_it_may_be_followed_by() -> None:
+    # A fiftieth of the price: worth trying; nearly the same price: an escalation loses money.
+    assert too_dear_to_try(Decimal("0.0002"), Decimal("0.01")) is None
+    assert too_dear_to_try(Decimal("0.005"), Decimal("0.01")) is None  # exactly half still pays
+    why = too_dear_to_try(Decimal("0.008"), Decimal("0.01"))
+    assert why is not None and "80%" in why
+    # A tier with no known price (0) cannot be weighed: the rules decide, as before.
+    assert too_dear_to_try(Decimal(0), Decimal("0.01")) is None
+    assert too_dear_to_try(Decimal("0.01"), Decimal(0)) is None

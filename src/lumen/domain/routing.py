@@ -1,15 +1,18 @@
 """Routing by task complexity: which model tier a step needs. Pure rules, no I/O.
 
-A step is routed in three moves: the rules read the task's features and say `fast`, `strong`
+A step is routed in three moves (after a check that a fast try can pay at all: the fast tier's
+price for the prompt at most half the strong tier's, `too_dear_to_try`): the rules read the task's features and say `fast`, `strong`
 or `unsure`; where they are unsure the fast model classifies (a journaled `route` call); and a
 fast answer that fails validation or reports low confidence is escalated to the strong tier.
-The rules are deliberately conservative: anything gated, paid, first-of-its-kind or busy goes
-to the strong tier, and only the plainly routine goes to the fast one.
+The rules are deliberately conservative: anything a gate would stop, first-of-its-kind or busy
+goes to the strong tier, and only the plainly routine goes to the fast one. "Gated" is the gate
+policy's own verdict: money under its category's threshold is routine by the operator's say-so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,7 +57,7 @@ class Route:
 @dataclass(frozen=True)
 class DecisionTask:
     open_moves: int  # playbook moves the agent may still make
-    weighty_moves: int  # of them: gated categories or money committed
+    weighty_moves: int  # of them: ones a human must approve, by the gate policy (money over its threshold, ...)
     has_brain: bool
     since_brain: int  # decisions made since the brain was built
     pending_approvals: int
@@ -63,7 +66,7 @@ class DecisionTask:
 
 def route_decision(task: DecisionTask, policy: RoutingPolicy) -> Route:
     if task.weighty_moves:
-        return Route("strong", f"{task.weighty_moves} open move(s) are gated or commit money")
+        return Route("strong", f"{task.weighty_moves} open move(s) would need a human's approval")
     if task.recent_rejections:
         return Route("strong", f"{task.recent_rejections} recent rejection(s) to read")
     if not task.has_brain:
@@ -73,7 +76,7 @@ def route_decision(task: DecisionTask, policy: RoutingPolicy) -> Route:
     if task.since_brain <= policy.routine_decisions and not task.pending_approvals:
         return Route(
             "fast",
-            f"routine: {task.open_moves} open move(s), none gated or paid; "
+            f"routine: {task.open_moves} open move(s), none needs a human; "
             f"{task.since_brain} decision(s) since the brain",
         )
     return Route("unsure", f"{task.since_brain} decisions since the brain, {task.pending_approvals} awaiting approval")
@@ -142,6 +145,20 @@ def route_messages(kind: str, summary: str) -> list[dict[str, str]]:
         {"role": "system", "content": ROUTE_SYSTEM.format(tool=ROUTE_TASK)},
         {"role": "user", "content": f"Task: {kind}\n{summary}"},
     ]
+
+
+# --- what the two tiers cost for this task ---------------------------------------------------
+
+
+def too_dear_to_try(fast_usd: Decimal, strong_usd: Decimal) -> str | None:
+    """Why a fast try does not pay for this task, or None. A fast answer that is escalated costs
+    both calls; a task sent fast (the rules or the routing model judged it routine) is escalated
+    at most one time in two, so the try pays only while it costs at most half the strong call,
+    at the same prompt. Tiers with close prices (or a dear fast model's long output) fail that.
+    A tier with no known price cannot be weighed: the rules decide."""
+    if fast_usd <= 0 or strong_usd <= 0 or fast_usd * 2 <= strong_usd:
+        return None
+    return f"the fast tier costs {fast_usd / strong_usd:.0%} of the strong one for this task: an escalation would cost more than trying saves"
 
 
 def low_confidence(confidence: float | None, policy: RoutingPolicy) -> str | None:

@@ -3,14 +3,27 @@
 With a `fixed` policy (or a run's model override) it is exactly `call_model` on the configured
 tier: the same single step as before routing existed. With `auto`:
 
-  route:<name>     which tier, and why: a rule, the fast model (a `route` call), or the same
-                   model on both tiers (nothing to route)
+  route:<name>     which tier, and why: a rule, the fast model (a `route` call), the same
+                   model on both tiers (nothing to route), or the prices (a fast try that
+                   cannot pay: the fast tier over half the strong tier's price for the prompt)
   <name>:fast      the fast tier's try, kept even when it failed validation (paid is paid)
   escalate:<name>  why the fast answer was not taken (invalid, or low confidence)
   <name>           the strong tier's call, as `call_model` journals it
 
 Every step is journaled, so a replayed run pays for none of them again, and `lumen runs show`
 lists the route taken.
+
+Why ask the fast model where the rules are unsure, rather than try it directly (a cascade)?
+With p the share of those tasks the fast tier can do and a the routing call's accuracy, per
+task the routing call costs r + p(1-a)(s-f) - (1-p)a·f more than the cascade (f, s, r: the
+fast try, the strong call, the routing call). r is small (features, not context: ~0.2 % of the
+spend), so by cost alone (p = 1/2, a = 0.8) the cascade wins once s/f is above ~5, as it is
+for most tier pairs.
+It is kept because of what a cascade lets through: on a hard task the fast model is sometimes
+wrong *and* confident, which no validation catches, and only the routing call keeps most hard
+tasks away from it. On benchmarks/routing_savings.py (seed 7, 1,000 tasks) a cascade saved 44 %
+instead of 39 %, but 11 of the 73 hard tasks it kept on the fast tier were wrong: 96.6 % valid
+against 97.0 % with the routing call and 97.6 % on the strong tier alone.
 """
 
 from __future__ import annotations
@@ -22,11 +35,12 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, Union
 from pydantic import BaseModel
 
 from lumen.db.models import StepKind
-from lumen.domain.routing import ROUTE_TASK, Route, RouteTask, RoutingPolicy, low_confidence, route_messages
+from lumen.domain.routing import ROUTE_TASK, Route, RouteTask, RoutingPolicy, low_confidence, route_messages, too_dear_to_try
 from lumen.engine.journal import StepResult
 from lumen.engine.llm_step import AttemptRecord, LLMCall, call_model
 from lumen.engine.runs import add_cost
 from lumen.llm import Attribution, BudgetExceeded, Gateway, LLMError, Tier
+from lumen.llm.costs import estimate_tokens
 from lumen.log import get_logger
 
 M = TypeVar("M", bound=BaseModel)
@@ -70,7 +84,7 @@ class RouteChoice(BaseModel):
 
     task: str
     tier: Literal["fast", "strong"]
-    by: Literal["rule", "model", "same_model", "fallback"]
+    by: Literal["rule", "model", "same_model", "price", "fallback"]
     why: str
     model: str | None = None  # the routing call's model, when one was asked
     cost_usd: Decimal = Decimal(0)
@@ -129,7 +143,7 @@ async def call_routed(
         )
 
     async def choose() -> StepResult[RouteChoice]:
-        choice = await _choose(gateway, policy, route, task, summary, attribution)
+        choice = await _choose(gateway, policy, route, task, summary, attribution, messages)
         return StepResult(output=choice, cost_usd=choice.cost_usd)
 
     choice = await steps.step(StepKind.STATE, f"route:{name}", choose, RouteChoice, run_values=lambda out: add_cost(out.cost_usd))
@@ -155,10 +169,13 @@ async def call_routed(
 
 
 async def _choose(
-    gateway: Gateway, policy: RoutingPolicy, route: Route, task: str, summary: str, attribution: Attribution
+    gateway: Gateway, policy: RoutingPolicy, route: Route, task: str, summary: str, attribution: Attribution,
+    messages: Sequence[dict[str, Any]],
 ) -> RouteChoice:
     if same_model(gateway):
         return RouteChoice(task=task, tier="strong", by="same_model", why="both tiers are the same model")
+    if route.verdict != "strong" and (dear := _too_dear(gateway, messages)):
+        return RouteChoice(task=task, tier="strong", by="price", why=dear)
     if route.verdict != "unsure":
         return RouteChoice(task=task, tier=route.verdict, by="rule", why=route.why)
     if not policy.ask_model:
@@ -175,6 +192,13 @@ async def _choose(
         return RouteChoice(task=task, tier="strong", by="fallback", why=f"the routing call failed: {str(exc)[:200]}", cost_usd=exc.cost_usd)
     why = f"{route.why}; the fast model: {result.value.reason or result.value.tier}"[:500]
     return RouteChoice(task=task, tier=result.value.tier, by="model", why=why, model=result.model, cost_usd=result.cost_usd)
+
+
+def _too_dear(gateway: Gateway, messages: Sequence[dict[str, Any]]) -> str | None:
+    """The two tiers' prices for this prompt and the output cap the gateway reserves."""
+    tokens, cap = estimate_tokens(list(messages)), gateway.options.max_output_tokens
+    fast, strong = (gateway.price(gateway.tiers.chain(t)[0], tokens, cap) for t in ("fast", "strong"))  # type: ignore[arg-type]
+    return too_dear_to_try(fast, strong)
 
 
 async def _fast_try(
