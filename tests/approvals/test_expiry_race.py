@@ -77,7 +77,9 @@ async def test_a_click_racing_expiry_ends_in_exactly_one_outcome(open_stack: Sta
                 assert [v.user_id for v in await votes(db, gate.approval_id)] == ["U0ALICE"], where
                 assert decision.status == DecisionStatus.EXECUTED, where
             else:
-                assert expired_by_sweep == 1, where
+                # Expired once: by one of these sweeps, or (on a loaded machine, when the click came
+                # after the burst) by the replica's own sweep; never twice.
+                assert expired_by_sweep <= 1, where
                 assert approval.resolved_by is None, where
                 assert await votes(db, gate.approval_id) == [], where
                 assert decision.status == DecisionStatus.EXPIRED, where
