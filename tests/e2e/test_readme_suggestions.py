@@ -27,7 +27,7 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from devslack import Workspace
-from lumen.db.models import Decision, Outcome, Venture
+from lumen.db.models import Decision, Outcome, Run, RunStatus, RunTrigger, Venture
 from lumen.devmode import DEV_DATABASE, DevStack, demo_config, dev_stack
 from lumen.settings import Settings
 from tests.slack.support import block_texts
@@ -203,6 +203,16 @@ async def what_worked_at_brightbox(demo: Demo) -> None:
     await assert_cites(demo, text, venture="brightbox", verdict="success")
 
 
+async def talk_to_acme_ceo(demo: Demo) -> None:
+    # Alice (an Acme approver, so she may wake its agents) asks in Acme's channel; the ceo
+    # itself answers in her message's thread, from a run woken by what she wrote.
+    text = await ask(demo, "@lumen acme ceo what next?", channel="venture-acme", user="U0ALICE")
+    assert "what next?" in text and "I read 1 message" in text, text
+    async with demo.stack.container.db.sessions() as session:
+        runs = (await session.scalars(select(Run).where(Run.trigger == RunTrigger.EVENT))).all()
+    assert any(r.status == RunStatus.SUCCEEDED for r in runs), [(r.id, r.status, r.error) for r in runs]
+
+
 async def budget(demo: Demo) -> None:
     text = await _slash(demo, "U0DAN", "venture-acme", "budget")
     assert "Spend this month" in text
@@ -243,6 +253,7 @@ CHECKS: dict[str, Callable[[Demo], Awaitable[None]]] = {
     "@lumen what failed at acme?": what_failed_at_acme,
     "/lumen ask what did acme try last quarter?": what_acme_tried_last_quarter,
     "/lumen ask what worked at brightbox?": what_worked_at_brightbox,
+    "@lumen acme ceo what next?": talk_to_acme_ceo,
     "/lumen budget": budget,
     "/lumen costs": costs,
     "lumen status": cli_status,

@@ -140,7 +140,9 @@ async def test_five_quick_replies_make_one_run(container: Container, stub: OpenA
         tool_call(PROPOSE_DECISIONS, {"decisions": [move("research", "Interview twelve agency owners")], "summary": "s"}, model="talk-strong"),
         answer("One answer to all five."),
     )
-    async with talking_stack(container, conversation_quiet_s=1.5, **with_stub(stub)) as stack:
+    # The default quiet window: five messages sent one after another, each waiting for its
+    # ack, must fit in it even on a loaded machine.
+    async with talking_stack(container, conversation_quiet_s=3.0, **with_stub(stub)) as stack:
         ws = stack.workspace
         await ws.slash_command("U0ALICE", "venture-brightbox", "/lumen", "wake brightbox ceo")
         decision = await posted_decision(container, "Interview twelve agency owners")

@@ -71,3 +71,27 @@ async def test_a_failed_load_is_not_remembered() -> None:
         return _report(1)
 
     assert (await cache.get(KEY, working)).as_of.minute == 1
+
+
+async def test_a_due_refresh_waits_for_the_askers_to_pause_unless_the_report_is_getting_old() -> None:
+    clock = Clock()
+    cache = StatusCache(ttl=1.0, max_age=5.0, clock=clock, quiet=0.02, urgent=3.0)
+
+    async def load() -> StatusReport:
+        return _report(0)
+
+    await cache.get(KEY, load)
+    started: list[float] = []
+    clock.now += 1.5  # due
+    for _ in range(5):  # a burst: each ask moves the refresh on, none starts it
+        cache.refresh_when_quiet(KEY, lambda: started.append(clock.now))
+        await asyncio.sleep(0.005)
+    assert started == []
+    await asyncio.sleep(0.05)  # the askers paused: one refresh
+    assert started == [clock.now]
+
+    clock.now += 2.0  # 3.5 s old: past `urgent`, the next ask starts it at once
+    cache.refresh_when_quiet(KEY, lambda: started.append(clock.now))
+    assert len(started) == 2
+    await asyncio.sleep(0.05)
+    assert len(started) == 2  # and no second one from a timer

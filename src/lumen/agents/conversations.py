@@ -157,7 +157,8 @@ async def hear(session: AsyncSession, listener: Listener, message: Heard, *, qui
         queued = await _queued(session, agent.id, prefix)
         if queued is not None:
             conversation = dict(queued.context.get("conversation") or {})
-            conversation["messages"] = [*conversation.get("messages", []), entry]
+            # In the thread's order: two messages' events may be handled in either order.
+            conversation["messages"] = sorted([*conversation.get("messages", []), entry], key=_ts_order)
             queued.context = {**queued.context, "conversation": conversation}
             # The window starts again with each message, up to a few windows after the first:
             # a thread that never falls quiet is still answered.
@@ -216,3 +217,12 @@ async def _queued(session: AsyncSession, agent_id: int, prefix: str) -> Run | No
 def conversation_of(run: Run) -> dict[str, Any] | None:
     conversation = run.context.get("conversation")
     return conversation if isinstance(conversation, dict) else None
+
+
+def _ts_order(entry: dict[str, Any]) -> tuple[int, int]:
+    """A Slack ts ("1796161984.271279") as numbers: its text sorts wrong across digit counts."""
+    seconds, _, micros = str(entry.get("ts", "")).partition(".")
+    try:
+        return int(seconds or 0), int(micros or 0)
+    except ValueError:
+        return 0, 0

@@ -55,7 +55,7 @@ def build_slack_app(c: Container, client: AsyncWebClient, identity: BotIdentity 
         process_before_response=True,
     )
     app.use(DedupeEvents(c.db))
-    commands.register(app, c)
+    app.ready_answers = commands.register(app, c)
     events.register(app, c)
     actions.register(app, c)
     approvals.register(app, c)

@@ -217,7 +217,15 @@ def replayable(body: dict[str, Any]) -> bool:
 SEEN = web.AppKey("lumen_seen_signatures", SeenSignatures)
 
 
-def slack_endpoint(bolt: AsyncApp, signing_secret: str, seen: SeenSignatures, db: Database | None = None, *, clock: Callable[[], float] = time.time):  # type: ignore[no-untyped-def]
+def slack_endpoint(  # type: ignore[no-untyped-def]
+    bolt: AsyncApp,
+    signing_secret: str,
+    seen: SeenSignatures,
+    db: Database | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    ready_answers: Callable[[dict[str, Any]], tuple[dict[str, Any], bytes] | None] | None = None,
+):
     secret = signing_secret.encode()
 
     async def taken_elsewhere(body: dict[str, Any], timestamp: int) -> bool:
@@ -242,6 +250,9 @@ def slack_endpoint(bolt: AsyncApp, signing_secret: str, seen: SeenSignatures, db
             if not seen.first_time(signature, timestamp) or await taken_elsewhere(body, timestamp):
                 log.warning("lumen.slack.replay_refused", key=str(body.get("trigger_id") or body.get("type"))[:64])
                 return web.Response(status=200)
+        if ready_answers is not None and (ready := ready_answers(body)) is not None:
+            # Checked, signed and first seen: an answer from memory needs nothing of Bolt's.
+            return web.Response(body=ready[1], content_type="application/json", charset="utf-8")
         try:
             response = await bolt.async_dispatch(ParsedRequest(raw_body, body, request.headers, request.query_string))
         except BaseException:
@@ -279,5 +290,6 @@ def slack_web_app(bolt: AsyncApp, signing_secret: str, path: str, db: Database |
     """The aiohttp app with Slack's endpoint behind the checks above (the API's routes join it)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SEEN] = SeenSignatures()
-    app.router.add_post(path, slack_endpoint(bolt, signing_secret, app[SEEN], db))
+    ready = getattr(bolt, "ready_answers", None)
+    app.router.add_post(path, slack_endpoint(bolt, signing_secret, app[SEEN], db, ready_answers=ready))
     return app

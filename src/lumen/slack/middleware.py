@@ -36,6 +36,9 @@ from lumen.metrics import SLACK_EVENTS_DEDUPLICATED
 
 log = get_logger(__name__)
 
+# A body in, (the message, its JSON) out when it can be answered at once without any I/O.
+ReadyAnswer = Callable[[dict[str, Any]], "tuple[dict[str, Any], bytes] | None"]
+
 # Where a request carries its claim; a replay comes with one, a delivery from Slack never does.
 CLAIM = "lumen_inbox_claim"
 # A command's or click's key, to record after the ack.
@@ -88,6 +91,8 @@ class InboxApp(AsyncApp):
         super().__init__(*args, **kwargs)
         self._db = db
         self._inflight = inflight
+        # Answers the HTTP front door may give before dispatching (slack/listeners/commands.py).
+        self.ready_answers: ReadyAnswer | None = None
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         with self._inflight.collect() as spawned:

@@ -110,12 +110,45 @@ class StatusCache:
     `ready` serves what is in memory without waiting: a report up to `max_age` seconds old
     (it says "as of" when), and tells the caller when it is due for a refresh, so that a burst
     arriving just after the second is up is still answered at once while one load runs.
+
+    `refresh_when_quiet` starts that refresh once the askers pause for `quiet` seconds, or at
+    once when the report is `urgent` old: a load is a handful of queries whose steps share the
+    event loop with the acks, and run in the middle of a burst they were what its slowest
+    answers waited for (`benchmarks/ack_latency.py`).
     """
 
-    def __init__(self, ttl: float = 1.0, max_age: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float = 1.0,
+        max_age: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        quiet: float = 0.05,
+        urgent: float = 3.0,
+    ) -> None:
         self.ttl, self.max_age, self.clock = ttl, max_age, clock
+        self.quiet, self.urgent = quiet, min(urgent, max_age)
         self._latest: dict[tuple[str | None, str], tuple[float, StatusReport]] = {}
         self._loading: dict[tuple[str | None, str], asyncio.Future[StatusReport]] = {}
+        self._waiting: dict[tuple[str | None, str], asyncio.TimerHandle] = {}
+
+    def refresh_when_quiet(self, key: tuple[str | None, str], start: Callable[[], object]) -> None:
+        """Call `start` (which loads `key` again) when nobody asked for `quiet` seconds, or now
+        if the report in memory is `urgent` old. Each ask in between moves the moment on."""
+        waiting = self._waiting.pop(key, None)
+        if waiting is not None:
+            waiting.cancel()
+        latest = self._latest.get(key)
+        if latest is None or self.clock() - latest[0] >= self.urgent:
+            start()
+            return
+
+        def fire() -> None:
+            self._waiting.pop(key, None)
+            if key not in self._loading:
+                start()
+
+        self._waiting[key] = asyncio.get_running_loop().call_later(self.quiet, fire)
 
     def ready(self, key: tuple[str | None, str]) -> tuple[StatusReport | None, bool]:
         """(the latest report for `key` if at most `max_age` old, whether a refresh is due

@@ -10,6 +10,7 @@ neither a second request to Slack nor a task is needed. Anything else is answere
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -272,34 +273,63 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def register(app: AsyncApp, c: Container) -> None:
-    rendered: dict[tuple[str | None, str], tuple[StatusReport, dict[str, Any]]] = {}
+class ReadyAnswers:
+    """The `/lumen` answers that need no I/O (help, an unknown subcommand, a status loaded in
+    the last seconds), each rendered and serialised once per report.
 
-    def ready_answer(cmd: Command, body: dict[str, Any]) -> dict[str, Any] | None:
-        """The answer, if it can be given now without any I/O; None if it must be worked out."""
+    The HTTP front door gives them before Bolt sees the request (slack/http.py): Bolt's
+    per-request machinery (a Web API client, authorization, middleware, argument injection)
+    was most of what such an ack cost, and none of it is needed to answer from memory. The
+    Socket Mode listener asks the same object."""
+
+    def __init__(self, c: Container) -> None:
+        self.c = c
+        self._rendered: dict[tuple[Any, ...], tuple[StatusReport, dict[str, Any], bytes]] = {}
+
+    def __call__(self, body: dict[str, Any]) -> tuple[dict[str, Any], bytes] | None:
+        """(the message, as JSON) if the command in `body` can be answered now; counted."""
+        if body.get("command") != "/lumen":
+            return None
+        cmd = parse_command(body.get("text", ""))
+        ready = self._answer(cmd, body)
+        if ready is not None:
+            COMMANDS.labels(subcommand=cmd.name if cmd.known else "unknown").inc()
+        return ready
+
+    def _answer(self, cmd: Command, body: dict[str, Any]) -> tuple[dict[str, Any], bytes] | None:
+        c = self.c
         if cmd.name == "help" or not cmd.known:
             unknown = None if cmd.name == "help" else cmd.name
-            return {"text": help_text(unknown), "blocks": help_blocks(unknown), "response_type": "ephemeral"}
+            message = {"text": help_text(unknown), "blocks": help_blocks(unknown), "response_type": "ephemeral"}
+            return message, json.dumps(message).encode()
         if cmd.name != "status" or any(v.private for v in c.config.ventures):
             return None  # whether a private venture may be shown needs the directory: after the ack
         key = _status_key(c, cmd, body)
         report, due = c.status_cache.ready(key)
         if report is None:
             return None
-        if due:  # answer from memory now; the next asker gets the new one
-            c.inflight.spawn(c.status_cache.get(key, _status_loader(c, cmd, body)), name="lumen-status-refresh")
-        memo = rendered.get(key)
+        if due:  # answer from memory now; a later asker gets the new one
+            load = _status_loader(c, cmd, body)
+            c.status_cache.refresh_when_quiet(
+                key, lambda: c.inflight.spawn(c.status_cache.get(key, load), name="lumen-status-refresh")
+            )
+        memo = self._rendered.get(key)
         if memo is None or memo[0] is not report:  # a burst renders each report once
-            memo = rendered[key] = (report, _status_message(report))
-        return memo[1]
+            message = _status_message(report)
+            memo = self._rendered[key] = (report, message, json.dumps(message).encode())
+        return memo[1], memo[2]
+
+
+def register(app: AsyncApp, c: Container) -> ReadyAnswers:
+    """The `/lumen` listener; returns its ready answers, for the HTTP front door."""
+    ready_answers = ReadyAnswers(c)
 
     async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
-        cmd = parse_command(body.get("text", ""))
-        ready = ready_answer(cmd, body)
+        ready = ready_answers(body)
         if ready is not None:
-            COMMANDS.labels(subcommand=cmd.name if cmd.known else "unknown").inc()
-            await ack(**ready)
+            await ack(**ready[0])
             return
+        cmd = parse_command(body.get("text", ""))
         await ack()
         c.inflight.spawn(answer(body, cmd), name="lumen-listener:command")
 
@@ -332,3 +362,4 @@ def register(app: AsyncApp, c: Container) -> None:
             raise Reported("the command failed") from exc  # the inbox tries it again
 
     app.command("/lumen")(listener)
+    return ready_answers
