@@ -20,7 +20,7 @@ from lumen.domain.gate_check import CLASSIFY_DECISION
 from lumen.domain.proposals import PROPOSE_DECISIONS
 from lumen.llm.context_block import parse_context_block
 from tests.engine.helpers import TEST_CONFIG, all_rows, block_text, eventually, get_run, steps_of
-from tests.support.openai_stub import OpenAIStub, tool_call
+from tests.support.openai_stub import OpenAIStub, invalid_json_tool_call, tool_call
 
 STRONG, FAST = "openai/talk-strong", "openai/talk-fast"
 
@@ -298,3 +298,21 @@ async def test_someone_who_may_not_wake_the_agent_is_told_and_nothing_runs(conta
         assert "Alice asked" in replies[0].text
         [run] = await event_runs(container)
         assert [m["user"] for m in run.context["conversation"]["messages"]] == ["U0ALICE"]
+
+
+async def test_a_thread_whose_agent_cannot_answer_is_told_why_not_left_waiting(container: Container, stub: OpenAIStub) -> None:
+    # The cmo's model answers garbage every time: the run fails, and the person who asked
+    # reads why in the thread, once.
+    quiet_classifier(stub)
+    stub.set_default(invalid_json_tool_call(PROPOSE_DECISIONS, model="talk-fast"), model="talk-fast")
+    async with talking_stack(container, **with_stub(stub)) as stack:
+        ws = stack.workspace
+        asked = await ws.send_message("U0ALICE", "venture-acme", f"<@{ws.bot.id}> acme cmo should we pause the ads?")
+        [told] = await ws.wait_for(lambda: bot_replies(ws, "venture-acme", asked.ts), timeout=30)
+        [run] = await event_runs(container)
+        run = await finished(container, run.id)
+        assert run.status == RunStatus.FAILED
+        assert told.text.startswith("The cmo agent could not answer here:") and f"run #{run.id} failed" in told.text
+        assert "A reply here asks it again." in told.text
+        await asyncio.sleep(1.0)
+        assert len(bot_replies(ws, "venture-acme", asked.ts)) == 1

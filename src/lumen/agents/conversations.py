@@ -28,9 +28,10 @@ from lumen.agents import repository
 from lumen.db.base import utcnow
 from lumen.db.models import Agent, AgentStatus, Approval, ConversationThread, Decision, Run, RunStatus, RunTrigger, Venture
 from lumen.db.upsert import insert_ignoring_conflict
-from lumen.engine import inbox, runs
+from lumen.engine import inbox, outbox, runs
 from lumen.errors import Invariant
 from lumen.log import get_logger
+from lumen.render.conversations import could_not_answer_text
 from lumen.ventures import service as ventures
 
 log = get_logger(__name__)
@@ -226,3 +227,22 @@ def _ts_order(entry: dict[str, Any]) -> tuple[int, int]:
         return int(seconds or 0), int(micros or 0)
     except ValueError:
         return 0, 0
+
+
+async def tell_thread_it_failed(session: AsyncSession, run: Run, why: str) -> None:
+    """The run woken by a thread failed (a budget spent, the model down): say so in that
+    thread, once, in the transaction that records the failure."""
+    conversation = run.context.get("conversation")
+    if not run.side_effects or not isinstance(conversation, dict) or not conversation.get("channel_id"):
+        return
+    agent = await session.get(Agent, run.agent_id) if run.agent_id is not None else None
+    await outbox.enqueue(
+        session,
+        "chat.postMessage",
+        {
+            "channel": str(conversation["channel_id"]),
+            "thread_ts": str(conversation.get("thread_ts") or ""),
+            "text": could_not_answer_text(agent.role if agent else "agent", why),
+        },
+        dedupe_key=f"run:{run.id}:could-not-answer",
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lumen.agents import conversation_steps, routing, service
+from lumen.agents import conversation_steps, conversations, routing, service
 from lumen.agents.context import FULL, Memory, load_context
 from lumen.agents.prompts import build_classify_messages, build_messages
 from lumen.agents.questions import Asking
@@ -73,6 +73,7 @@ class WakeUpHandler:
                 await service.pause_for_budget(session, run.agent_id, run.id, failure.reason)
         else:
             await service.count_failure(session, run.agent_id, run.id, failure.reason)
+        await conversations.tell_thread_it_failed(session, run, _why_not(failure, run.id))
 
 
 @dataclass
@@ -310,3 +311,13 @@ class _WakeUp:
 def _versions(output: WakeContext) -> dict[str, Any]:
     """The brain and insight versions this run decides under, recorded on the run."""
     return {"brain_version": output.brain_version, "insight_version": output.insight_version}
+
+
+def _why_not(failure: Failure, run_id: int) -> str:
+    """What the people in a thread are told when the run they woke failed."""
+    error = failure.error
+    if isinstance(error, BudgetExceeded):
+        whose = {"agent": "this agent's", "venture": "this venture's", "platform": "the workspace's"}[error.envelope.scope]
+        when = "tomorrow (UTC)" if error.envelope.period == "day" else "next month, or when it is raised"
+        return f"{whose} {'daily' if error.envelope.period == 'day' else 'monthly'} budget is spent; it reopens {when}"
+    return f"its run #{run_id} failed ({failure.reason[:200]})"

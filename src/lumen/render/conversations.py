@@ -49,3 +49,8 @@ def thread_answer_payload(answer: ThreadAnswer) -> dict[str, Any]:
 
 def agent_paused_text(role: str, venture: str) -> str:
     return f"The {escape(role)} agent of {escape(venture)} is paused, so it will not answer here until it is resumed."
+
+
+def could_not_answer_text(role: str, why: str) -> str:
+    """A conversation run that failed: the people in the thread are told, not left waiting."""
+    return f"The {escape(role)} agent could not answer here: {escape(why)}. A reply here asks it again."
