@@ -186,3 +186,38 @@ def test_a_verifier_role_must_be_an_agent_of_the_venture() -> None:
         config_with("{role: cfo}")
     with pytest.raises(ConfigError, match="verify"):
         config_with("sometimes")
+
+
+async def test_only_the_decisions_a_failed_verdict_names_go_to_a_human(container: Container, stub: OpenAIStub) -> None:
+    named = tool_call(
+        VERIFY_DECISIONS,
+        {"consistent": False, "objection": "The second one repeats a move turned down last week.", "objected": [2]},
+        model="check-fast",
+    )
+    stub.enqueue(
+        propose("Interview twelve agency owners", "Cold-call every agency in Berlin"),
+        named,
+        propose("Interview twelve agency owners", "Cold-call every agency in Berlin"),
+        named,
+    )
+    async with checking_stack(container, stub) as stack:
+        run = await settled_run(container, stack)
+        assert run.status == RunStatus.AWAITING_APPROVAL
+        rows = {d.title: d for d in await all_rows(container.db, Decision)}
+        assert rows["Cold-call every agency in Berlin"].status == DecisionStatus.AWAITING_APPROVAL
+        assert rows["Interview twelve agency owners"].status != DecisionStatus.AWAITING_APPROVAL  # it went ahead
+        [approval] = await all_rows(container.db, Approval)
+        assert approval.decision_id == rows["Cold-call every agency in Berlin"].id
+        assert "the verifier objected: The second one repeats" in await card_of(container, stack)
+        # The verifier was shown the decisions by number, and its verdict is in the trail.
+        prompt = stub.requests_for("check-fast")[-1].messages[-1]["content"]
+        assert "1. “Interview twelve agency owners”" in prompt or "1. Interview twelve agency owners" in prompt
+        steps = {s.name: s.output for s in await steps_of(container.db, run.id)}
+        assert steps["verify:2"]["objected"] == [2]
+
+
+def test_a_verdict_naming_no_decision_it_could_mean_covers_them_all() -> None:
+    from lumen.domain.verdicts import objected_ordinals
+
+    assert objected_ordinals([2], 3) == frozenset({1})
+    assert objected_ordinals([], 3) is None and objected_ordinals([0, 4, -1], 3) is None

@@ -101,8 +101,8 @@ class _WakeUp:
         decided: list[DecisionStep] = []
         for ordinal, proposed in enumerate(proposal.value.decisions):
             check = await self._check_gate(ordinal, proposed, rules)
-            if reviewed.objection is not None:  # the verifier would not pass it: a human decides
-                check = gated_by_verifier(rules, proposed.category, reviewed.objection, check)
+            if reviewed.gates(ordinal):  # the verifier would not pass it: a human decides
+                check = gated_by_verifier(rules, proposed.category, reviewed.objection or "", check)
             item = service.DecisionInput(
                 run_id=self.run.id,
                 ordinal=ordinal,

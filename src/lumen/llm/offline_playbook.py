@@ -216,10 +216,11 @@ def converse_arguments(ctx: ContextBlock) -> str:
 def verify_arguments(ctx: ContextBlock) -> str:
     """The offline verifier objects to a decision that repeats what humans turned down."""
     turned_down = {str(r.get("title", "")).strip().lower() for r in ctx.extra.get("rejected", []) if isinstance(r, dict)}
-    for decision in ctx.extra.get("decisions", []):
+    for number, decision in enumerate(ctx.extra.get("decisions", []), start=1):
         title = str(decision.get("title", ""))
         if title.strip().lower() in turned_down:
-            return json.dumps({"consistent": False, "objection": _clip(f"“{title}” was turned down by humans lately.", 900)})
+            objection = _clip(f"“{title}” was turned down by humans lately.", 900)
+            return json.dumps({"consistent": False, "objection": objection, "objected": [number]})
     return json.dumps({"consistent": True, "objection": ""})
 
 
