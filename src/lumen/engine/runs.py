@@ -65,26 +65,20 @@ async def enqueue(
 
     Use `enqueue_new` for keys that are unique by construction.
     """
-    values = {
-        "kind": kind,
-        "trigger": trigger,
-        "idempotency_key": key,
-        "agent_id": agent_id,
-        "venture_id": venture_id,
-        "scheduled_for": scheduled_for,
-        "status": RunStatus.QUEUED,
-        "context": context or {},
-        "model_override": model_override,
-        "replay_of_run_id": replay_of_run_id,
-        "side_effects": side_effects,
-        "epoch": 0,
-        "attempts": 0,
-        "created_at": utcnow(),
-    }
-    statement = insert_ignoring_conflict(
-        session.bind.dialect.name, Run, values, ["idempotency_key"]
-    ).returning(Run.id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return await _insert_once(
+        session,
+        key=key,
+        trigger=trigger,
+        kind=kind,
+        agent_id=agent_id,
+        venture_id=venture_id,
+        scheduled_for=scheduled_for,
+        status=RunStatus.QUEUED,
+        context=context or {},
+        model_override=model_override,
+        replay_of_run_id=replay_of_run_id,
+        side_effects=side_effects,
+    )
 
 
 async def record_skip(
@@ -102,26 +96,37 @@ async def record_skip(
     """A run that will not run, kept under its key with why (`lumen runs list` shows it,
     status cancelled): a skipped condition, a coalesced trigger, a limit reached.
     None if the key was taken already, like `enqueue`."""
+    return await _insert_once(
+        session,
+        key=key,
+        trigger=trigger,
+        kind=kind,
+        agent_id=agent_id,
+        venture_id=venture_id,
+        scheduled_for=scheduled_for,
+        status=RunStatus.CANCELLED,
+        context=(context or {}) | {"skipped": reason},
+        error=reason[:4000],
+        finished=True,
+    )
+
+
+async def _insert_once(
+    session: AsyncSession, *, key: str, status: RunStatus, finished: bool = False, **columns: Any
+) -> int | None:
+    """The run row under `key`, unless a row holds that key already (then None)."""
     now = utcnow()
     values = {
-        "kind": kind,
-        "trigger": trigger,
         "idempotency_key": key,
-        "agent_id": agent_id,
-        "venture_id": venture_id,
-        "scheduled_for": scheduled_for,
-        "status": RunStatus.CANCELLED,
-        "context": (context or {}) | {"skipped": reason},
-        "error": reason[:4000],
+        "status": status,
         "side_effects": True,
         "epoch": 0,
         "attempts": 0,
         "created_at": now,
-        "finished_at": now,
+        **({"finished_at": now} if finished else {}),
+        **columns,
     }
-    statement = insert_ignoring_conflict(
-        session.bind.dialect.name, Run, values, ["idempotency_key"]
-    ).returning(Run.id)
+    statement = insert_ignoring_conflict(session.bind.dialect.name, Run, values, ["idempotency_key"]).returning(Run.id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
