@@ -128,8 +128,22 @@
     S.ephemeralSeen[S.view.id] = new Set(mine);
     box.replaceChildren(...(data.messages.length ? data.messages.map((m) => renderMessage(m, false)) : [el("div", { class: "empty", text: "No messages yet." })]));
     // Follow new messages while the reader is at the end; otherwise keep their place.
-    box.scrollTop = (atBottom || S.stickBottom || answered) ? box.scrollHeight : top;
+    const follow = atBottom || S.stickBottom || answered;
+    box.scrollTop = follow ? box.scrollHeight : top;
+    if (follow) keepAtBottomWhileImagesLoad(box);
     S.stickBottom = false;
+  }
+
+  // An image (a chart) that loads after the list was scrolled to its end makes the list taller:
+  // the newest message would end under the composer. Follow it down, unless the reader has
+  // scrolled away meanwhile.
+  function keepAtBottomWhileImagesLoad(box) {
+    for (const img of box.querySelectorAll("img")) {
+      if (img.complete) continue;
+      img.addEventListener("load", () => {
+        if (box.scrollHeight - box.scrollTop - box.clientHeight < 80 + img.clientHeight) box.scrollTop = box.scrollHeight;
+      }, { once: true });
+    }
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -237,6 +251,7 @@
     const box = $("thread-messages");
     box.replaceChildren(...data.messages.map((m) => renderMessage(m, true)));
     box.scrollTop = box.scrollHeight;
+    keepAtBottomWhileImagesLoad(box);
     const a = data.assistant;
     $("assistant-status").hidden = !(a && (a.status || a.title));
     if (a) $("assistant-status").textContent = [a.title && `“${a.title}”`, a.status && `${S.bot.name} ${a.status}`].filter(Boolean).join(" · ");
